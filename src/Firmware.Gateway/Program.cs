@@ -1,0 +1,3 @@
+using Firmware.Gateway.Cli;
+
+return GatewayCommandLine.Run(args, Console.Out, Console.Error);

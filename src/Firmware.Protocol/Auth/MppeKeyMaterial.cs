@@ -1,0 +1,17 @@
+namespace Firmware.Protocol.Auth;
+
+/// <summary>
+/// The results of a successful MS-CHAP exchange that RFC 3079 derives MPPE keys from. The arrays are owned
+/// by this object; holders must not change them.
+/// </summary>
+/// <param name="Method">MS-CHAPv1 or MS-CHAPv2.</param>
+/// <param name="NtPasswordHash">MD4 of the UTF-16LE password (16 bytes), needed for MS-CHAPv1 LM/NT keys.</param>
+/// <param name="NtPasswordHashHash">MD4 of <paramref name="NtPasswordHash"/> (16 bytes).</param>
+/// <param name="Challenge">MS-CHAPv1: the authenticator's 8-byte challenge; MS-CHAPv2: empty.</param>
+/// <param name="NtResponse">The 24-byte NT-Response the peer sent.</param>
+public sealed record MppeKeyMaterial(
+    AuthMethod Method,
+    byte[] NtPasswordHash,
+    byte[] NtPasswordHashHash,
+    byte[] Challenge,
+    byte[] NtResponse);

@@ -1,0 +1,109 @@
+namespace Firmware.Protocol;
+
+/// <summary>
+/// A one-shot restartable timer for the pure protocol code. Time comes from a <see cref="TimeProvider"/>
+/// (a fake one in tests); where the callback runs is the host's choice: <paramref name="dispatch"/> posts it
+/// into the owning session's loop so state machines never see a second thread. A callback that was already
+/// posted when the timer was stopped or restarted is dropped, so a stale timeout never reaches a state machine.
+/// </summary>
+public sealed class ProtocolTimer : IDisposable
+{
+    private readonly TimeProvider _time;
+    private readonly Action _callback;
+    private readonly Action<Action>? _dispatch;
+    private readonly Lock _gate = new();
+    private ITimer? _timer;
+    private long _generation;
+    private DateTimeOffset _dueAt;
+    private bool _disposed;
+
+    /// <param name="time">The time source.</param>
+    /// <param name="callback">Runs when the timer expires.</param>
+    /// <param name="dispatch">Posts the expiry into the owner's serialized context; null runs it inline
+    /// (as a <c>FakeTimeProvider</c> does synchronously inside <c>Advance</c>).</param>
+    public ProtocolTimer(TimeProvider time, Action callback, Action<Action>? dispatch = null)
+    {
+        ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(callback);
+        _time = time;
+        _callback = callback;
+        _dispatch = dispatch;
+    }
+
+    /// <summary>True from <see cref="Start"/> until expiry or <see cref="Stop"/>.</summary>
+    public bool IsRunning { get; private set; }
+
+    /// <summary>Starts or restarts the timer to expire once after <paramref name="dueIn"/>.</summary>
+    public void Start(TimeSpan dueIn)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _generation++;
+            IsRunning = true;
+            dueIn = dueIn < TimeSpan.Zero ? TimeSpan.Zero : dueIn;
+            _dueAt = _time.GetUtcNow() + dueIn;
+            _timer ??= _time.CreateTimer(static s => ((ProtocolTimer)s!).OnExpired(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _timer.Change(dueIn, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <summary>Stops the timer; an expiry already posted but not yet run is discarded.</summary>
+    public void Stop()
+    {
+        lock (_gate)
+        {
+            _generation++;
+            IsRunning = false;
+            _timer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _disposed = true;
+            _generation++;
+            IsRunning = false;
+            _timer?.Dispose();
+            _timer = null;
+        }
+    }
+
+    private void OnExpired()
+    {
+        long generation;
+        lock (_gate)
+        {
+            // An expiry racing with Stop/Start belongs to an earlier arming: not due yet, or not running.
+            if (!IsRunning || _time.GetUtcNow() < _dueAt)
+            {
+                return;
+            }
+            generation = _generation;
+        }
+
+        if (_dispatch is null)
+        {
+            RunIfCurrent(generation);
+        }
+        else
+        {
+            _dispatch(() => RunIfCurrent(generation));
+        }
+    }
+
+    private void RunIfCurrent(long generation)
+    {
+        lock (_gate)
+        {
+            if (generation != _generation || _disposed)
+            {
+                return;
+            }
+            IsRunning = false;
+        }
+        _callback();
+    }
+}
