@@ -1,0 +1,17 @@
+# Shared helpers for the scripts in this folder. Source it; it sets `repo` to the repository root.
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# The runtime identifiers scripts/build knows, and the extra publish properties each needs.
+publish_props() {
+  case "$1" in
+    linux-x64) echo "" ;;
+    # Cross-link with clang (the default driver) and Debian's aarch64 binutils for stripping.
+    linux-arm64) echo "-p:ObjCopyName=aarch64-linux-gnu-objcopy" ;;
+    linux-arm) echo "" ;;
+    *) return 1 ;;
+  esac
+}

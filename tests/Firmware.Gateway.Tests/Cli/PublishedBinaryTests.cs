@@ -1,0 +1,92 @@
+using System.Buffers.Binary;
+
+namespace Firmware.Gateway.Tests.Cli;
+
+/// <summary>
+/// Runs the Native AOT binaries that scripts/build published: the x64 one directly, the arm64 one under
+/// qemu-user, as a board would run them. scripts/test builds them first.
+/// </summary>
+public sealed class PublishedBinaryTests
+{
+    private const ushort ElfMachineX64 = 62;
+    private const ushort ElfMachineAarch64 = 183;
+
+    public static TheoryData<string> Targets => new() { "linux-x64", "linux-arm64" };
+
+    [Theory]
+    [MemberData(nameof(Targets))]
+    public void Binary_is_a_native_executable_for_its_target(string rid)
+    {
+        var header = File.ReadAllBytes(RequireBinary(rid)).AsSpan(0, 64);
+        Assert.True(header[..4].SequenceEqual("\u007fELF"u8), "not an ELF file");
+        Assert.Equal(2, header[4]); // ELFCLASS64
+        var machine = BinaryPrimitives.ReadUInt16LittleEndian(header[18..]);
+        Assert.Equal(rid == "linux-arm64" ? ElfMachineAarch64 : ElfMachineX64, machine);
+    }
+
+    [Theory]
+    [MemberData(nameof(Targets))]
+    public void Version_prints_name_and_version(string rid)
+    {
+        var result = RunBinary(rid, "--version");
+        Assert.Equal(0, result.ExitCode);
+        Assert.Matches(@"^pptp-gateway \d+\.\d+\.\d+", result.Stdout);
+    }
+
+    [Theory]
+    [MemberData(nameof(Targets))]
+    public void Check_config_accepts_the_example_config(string rid)
+    {
+        var result = RunBinary(rid, "check-config", RepoPaths.ExampleConfig);
+        Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}: {result.Stdout}{result.Stderr}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Targets))]
+    public void Check_config_rejects_a_broken_file_with_its_line(string rid)
+    {
+        var dir = Directory.CreateTempSubdirectory("pptp-gw-bin-");
+        try
+        {
+            var file = Path.Combine(dir.FullName, "broken.json");
+            File.WriteAllText(file, "{\n  \"server\": {\n    \"listen\": \"0.0.0.0\"\n    \"maxSessions\": 4\n  }\n}\n");
+            var result = RunBinary(rid, "check-config", file);
+            Assert.Equal(65, result.ExitCode);
+            Assert.Contains($"{file}:4:", result.Stdout, StringComparison.Ordinal);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Targets))]
+    public void Unknown_command_is_a_usage_error(string rid)
+    {
+        var result = RunBinary(rid, "frobnicate");
+        Assert.Equal(64, result.ExitCode);
+        Assert.Contains("unknown command", result.Stderr, StringComparison.Ordinal);
+    }
+
+    private static ProcessRunner.Result RunBinary(string rid, params string[] args)
+    {
+        var binary = RequireBinary(rid);
+        return rid == "linux-arm64"
+            ? ProcessRunner.Run(Qemu, ["-L", "/usr/aarch64-linux-gnu", binary, .. args], TimeSpan.FromSeconds(120))
+            : ProcessRunner.Run(binary, args);
+    }
+
+    private const string Qemu = "/usr/bin/qemu-aarch64-static";
+
+    private static string RequireBinary(string rid)
+    {
+        var path = RepoPaths.PublishedBinary(rid);
+        Assert.True(File.Exists(path), $"{path} is missing: run scripts/build {rid} first (scripts/test does).");
+        if (rid == "linux-arm64")
+        {
+            Assert.True(File.Exists(Qemu), $"{Qemu} is missing: install qemu-user-static (scripts/setup does).");
+        }
+        return path;
+    }
+}
