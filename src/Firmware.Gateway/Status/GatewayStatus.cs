@@ -1,0 +1,51 @@
+using System.Text.Json.Serialization;
+
+namespace Firmware.Gateway.Status;
+
+/// <summary>One tunnel as `pptp-gateway status` shows it.</summary>
+public sealed record SessionStatus
+{
+    public required string Name { get; init; }
+    /// <summary>"server" for a road warrior's session, "client" for a tunnel we dialed.</summary>
+    public required string Role { get; init; }
+    public required string State { get; init; }
+    public string? User { get; init; }
+    public string? Peer { get; init; }
+    public string? LocalAddress { get; init; }
+    public string? RemoteAddress { get; init; }
+    public string? Interface { get; init; }
+    public string? Mppe { get; init; }
+    public string? AuthMethod { get; init; }
+    public double UptimeSeconds { get; init; }
+    public long BytesSent { get; init; }
+    public long BytesReceived { get; init; }
+    public long PacketsSent { get; init; }
+    public long PacketsReceived { get; init; }
+    public IReadOnlyDictionary<string, long> Drops { get; init; } = new Dictionary<string, long>();
+    public string? LastError { get; init; }
+}
+
+/// <summary>The whole service as the status socket reports it.</summary>
+public sealed record GatewayStatus
+{
+    public required string Version { get; init; }
+    public required DateTimeOffset StartedAt { get; init; }
+    public string? ConfigFile { get; init; }
+    public string? ConfigState { get; init; }
+    public IReadOnlyList<SessionStatus> Sessions { get; init; } = [];
+}
+
+/// <summary>A reply to a control-socket command.</summary>
+public sealed record ControlReply
+{
+    public required bool Ok { get; init; }
+    public string? Message { get; init; }
+    public GatewayStatus? Status { get; init; }
+}
+
+/// <summary>Source-generated JSON for the status types: no reflection, so the AOT binary stays warning-free.</summary>
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(ControlReply))]
+[JsonSerializable(typeof(GatewayStatus))]
+internal sealed partial class StatusJsonContext : JsonSerializerContext;
