@@ -85,6 +85,9 @@ public sealed class PppAutomaton : IDisposable
     /// <summary>This-Layer-Finished.</summary>
     public event Action<PppAutomaton>? LayerFinished;
 
+    /// <summary>The state changed (old state given); raised after the transition's actions.</summary>
+    public event Action<PppAutomaton, PppState>? StateChanged;
+
     /// <summary>Every action executed, in order (for tracing and the transition-table tests).</summary>
     public event Action<PppAutomaton, PppAction>? ActionExecuted;
 
@@ -619,6 +622,11 @@ public sealed class PppAutomaton : IDisposable
         if (State is not (PppState.Closing or PppState.Stopping or PppState.RequestSent or PppState.AckReceived or PppState.AckSent))
         {
             _restartTimer.Stop();
+        }
+
+        if (State != _stateBeforeEvent)
+        {
+            StateChanged?.Invoke(this, _stateBeforeEvent);
         }
     }
 

@@ -34,9 +34,9 @@ internal sealed class LcpMruOption(LcpSettings settings) : PppOption(1, "MRU")
 
     public override void ApplyNak(ReadOnlySpan<byte> suggested)
     {
-        // Take a smaller suggestion we can live with; a larger one than we can receive is ignored and the
-        // peer's Max-Failure turns its Nak into a Reject (we then fall back to the default).
-        if (suggested.Length == 2 && BinaryPrimitives.ReadUInt16BigEndian(suggested) is var mru && mru >= settings.MinimumMru && mru <= settings.Mru)
+        // Every implementation must receive 1500 octets (RFC 1661 6.1), so any suggestion up to that (or our
+        // larger configured MRU) is fine; one outside is ignored and the peer's Max-Failure ends the loop.
+        if (suggested.Length == 2 && BinaryPrimitives.ReadUInt16BigEndian(suggested) is var mru && Acceptable(mru))
         {
             _value = mru;
         }
@@ -44,12 +44,14 @@ internal sealed class LcpMruOption(LcpSettings settings) : PppOption(1, "MRU")
 
     public override void ApplyUnrequestedNak(ReadOnlySpan<byte> suggested)
     {
-        if (suggested.Length == 2 && BinaryPrimitives.ReadUInt16BigEndian(suggested) is var mru && mru >= settings.MinimumMru && mru <= settings.Mru)
+        if (suggested.Length == 2 && BinaryPrimitives.ReadUInt16BigEndian(suggested) is var mru && Acceptable(mru))
         {
             _value = mru;
             _requesting = true;
         }
     }
+
+    private bool Acceptable(int mru) => mru >= settings.MinimumMru && mru <= Math.Max(settings.Mru, LcpSettings.DefaultMru);
 
     public override void ApplyReject()
     {
