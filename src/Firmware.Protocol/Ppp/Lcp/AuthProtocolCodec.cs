@@ -1,0 +1,95 @@
+using System.Buffers.Binary;
+using Firmware.Protocol.Auth;
+
+namespace Firmware.Protocol.Ppp.Lcp;
+
+/// <summary>The LCP Authentication-Protocol option value (RFC 1661 6.2, RFC 1994 3, RFC 2433/2759).</summary>
+public static class AuthProtocolCodec
+{
+    private const byte ChapMd5Algorithm = 5;
+    private const byte MsChapV1Algorithm = 0x80;
+    private const byte MsChapV2Algorithm = 0x81;
+
+    /// <summary>Reads an option value; false for protocols or algorithms we do not implement.</summary>
+    public static bool TryDecode(ReadOnlySpan<byte> value, out AuthMethod method)
+    {
+        method = AuthMethod.None;
+        if (value.Length < 2)
+        {
+            return false;
+        }
+
+        var protocol = (PppProtocol)BinaryPrimitives.ReadUInt16BigEndian(value);
+        if (protocol == PppProtocol.Pap && value.Length == 2)
+        {
+            method = AuthMethod.Pap;
+            return true;
+        }
+
+        if (protocol != PppProtocol.Chap || value.Length != 3)
+        {
+            return false;
+        }
+
+        method = value[2] switch
+        {
+            ChapMd5Algorithm => AuthMethod.ChapMd5,
+            MsChapV1Algorithm => AuthMethod.MsChapV1,
+            MsChapV2Algorithm => AuthMethod.MsChapV2,
+            _ => AuthMethod.None,
+        };
+        return method != AuthMethod.None;
+    }
+
+    /// <summary>Writes the option value for <paramref name="method"/>; returns its length (2 or 3).</summary>
+    public static int Write(AuthMethod method, Span<byte> value)
+    {
+        if (method == AuthMethod.Pap)
+        {
+            BinaryPrimitives.WriteUInt16BigEndian(value, (ushort)PppProtocol.Pap);
+            return 2;
+        }
+
+        BinaryPrimitives.WriteUInt16BigEndian(value, (ushort)PppProtocol.Chap);
+        value[2] = method switch
+        {
+            AuthMethod.ChapMd5 => ChapMd5Algorithm,
+            AuthMethod.MsChapV1 => MsChapV1Algorithm,
+            AuthMethod.MsChapV2 => MsChapV2Algorithm,
+            _ => throw new ArgumentOutOfRangeException(nameof(method), method, "no LCP encoding"),
+        };
+        return 3;
+    }
+
+    /// <summary>The PPP protocol an exchange of <paramref name="method"/> travels under.</summary>
+    public static PppProtocol ProtocolOf(AuthMethod method) => method == AuthMethod.Pap ? PppProtocol.Pap : PppProtocol.Chap;
+
+    /// <summary>The name users know.</summary>
+    public static string Describe(AuthMethod method) => method switch
+    {
+        AuthMethod.Pap => "PAP",
+        AuthMethod.ChapMd5 => "CHAP-MD5",
+        AuthMethod.MsChapV1 => "MS-CHAPv1",
+        AuthMethod.MsChapV2 => "MS-CHAPv2",
+        _ => "no authentication",
+    };
+
+    /// <summary>Describes a raw option value, including ones we do not implement.</summary>
+    public static string Describe(ReadOnlySpan<byte> value)
+    {
+        if (TryDecode(value, out var method))
+        {
+            return Describe(method);
+        }
+
+        if (value.Length >= 3 && BinaryPrimitives.ReadUInt16BigEndian(value) == (ushort)PppProtocol.Chap)
+        {
+            return $"CHAP algorithm {value[2]}";
+        }
+
+        return value.Length >= 2 ? $"protocol 0x{BinaryPrimitives.ReadUInt16BigEndian(value):x4}" : "a malformed method";
+    }
+
+    /// <summary>"PAP, MS-CHAPv2" for a reason text.</summary>
+    public static string Describe(IReadOnlyList<AuthMethod> methods) => string.Join(", ", methods.Select(Describe));
+}

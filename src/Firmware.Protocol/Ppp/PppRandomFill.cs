@@ -1,0 +1,7 @@
+namespace Firmware.Protocol.Ppp;
+
+/// <summary>
+/// Fills <paramref name="destination"/> with random bytes: magic numbers, interface identifiers.
+/// Production passes <c>RandomNumberGenerator.Fill</c>; tests pass a seeded source so runs repeat.
+/// </summary>
+public delegate void PppRandomFill(Span<byte> destination);
