@@ -231,14 +231,21 @@ public sealed partial class PptpControlConnection : IDisposable
         Peer = new PptpPeerInfo(request.ProtocolVersion, request.FramingCapabilities, request.BearerCapabilities,
             request.MaximumChannels, request.FirmwareRevision, request.HostName, request.VendorString);
 
-        if (Options.LocalAddress is { } local && Options.PeerAddress is { } peer
-            && _host.FindCollidingConnection(this) is { State: PptpControlState.WaitControlReply } originated)
+        if (_host.FindCollidingConnection(this) is { State: PptpControlState.WaitControlReply or PptpControlState.Established } originated)
         {
-            if (PptpCollision.LocalWins(local, peer))
+            var canCompare = Options.LocalAddress is not null && Options.PeerAddress is not null;
+            if (canCompare && PptpCollision.LocalWins(Options.LocalAddress!, Options.PeerAddress!))
             {
-                // We keep the connection we opened; the loser closes this one. Say nothing on it.
+                // RFC 2637 section 3.1.3: we keep the connection we opened (its SCCRP may even be in already)
+                // and must say nothing on this one; the loser closes it. The start timer bounds the wait.
                 _silentAfterCollision = true;
-                _controlTimer.Stop();
+                return;
+            }
+            if (!canCompare || originated.State == PptpControlState.Established)
+            {
+                // Not a race we can settle: one control connection per peer is the rule.
+                SendStartReply(StartControlResult.CommandChannelExists);
+                Teardown(PptpTeardownReason.Collision, closeTransport: true);
                 return;
             }
             originated.AbandonAfterCollision();
@@ -417,7 +424,10 @@ public sealed partial class PptpControlConnection : IDisposable
     {
         switch (State)
         {
-            case PptpControlState.Idle when Role == PptpControlRole.Server && !_silentAfterCollision:
+            case PptpControlState.Idle when _silentAfterCollision:
+                Teardown(PptpTeardownReason.Collision, closeTransport: true);
+                break;
+            case PptpControlState.Idle when Role == PptpControlRole.Server:
             case PptpControlState.WaitControlReply:
                 Teardown(PptpTeardownReason.StartTimeout, closeTransport: true);
                 break;
