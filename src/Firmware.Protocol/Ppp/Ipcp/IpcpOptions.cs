@@ -41,12 +41,15 @@ internal static class Ipv4
 internal sealed class IpcpAddressOption(IpcpSettings settings) : PppOption(3, "IP-Address")
 {
     private readonly uint _configuredLocal = Ipv4.ToUInt32(settings.LocalAddress);
-    private readonly uint _assignToPeer = Ipv4.ToUInt32(settings.PeerAddress);
+    private uint _assignToPeer = Ipv4.ToUInt32(settings.PeerAddress);
     private uint _local;
     private bool _requesting;
 
     /// <summary>Our address as agreed (0 if none).</summary>
     public uint Local => _local;
+
+    /// <summary>Changes the address the server assigns (e.g. a user's static address, known after authentication).</summary>
+    public void AssignPeer(IPAddress address) => _assignToPeer = Ipv4.ToUInt32(address);
 
     /// <summary>The peer's address as agreed (0 if none).</summary>
     public uint Peer { get; private set; }

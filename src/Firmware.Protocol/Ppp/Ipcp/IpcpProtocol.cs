@@ -33,6 +33,16 @@ public sealed class IpcpProtocol : ControlProtocol
         AddOption(_secondaryNbns);
     }
 
+    /// <summary>
+    /// Server: the address to assign to the peer, replacing the one given in the settings. Takes effect for
+    /// the next negotiation, so call it before IPCP starts (the session starts IPCP after authentication).
+    /// </summary>
+    public void AssignPeerAddress(IPAddress address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        _address.AssignPeer(address);
+    }
+
     /// <summary>Our IPv4 address (valid once Opened).</summary>
     public IPAddress? LocalAddress => Ipv4.ToAddress(_address.Local);
 

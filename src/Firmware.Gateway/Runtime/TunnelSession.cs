@@ -1,0 +1,446 @@
+using System.Net;
+using System.Net.Sockets;
+using Firmware.Protocol.Gre;
+using Firmware.Protocol.Ppp;
+using Firmware.Protocol.Pptp;
+
+namespace Firmware.Gateway.Runtime;
+
+/// <summary>Where a tunnel stands, as the status command, the logs and the LEDs show it.</summary>
+public enum TunnelState
+{
+    Connecting,
+    Authenticating,
+    Up,
+    Closing,
+    Closed,
+}
+
+/// <summary>Everything one tunnel needs that does not change while it runs.</summary>
+public sealed record TunnelSessionOptions
+{
+    public required string Name { get; init; }
+    public required PptpControlRole Role { get; init; }
+    public required PptpControlOptions Control { get; init; }
+    public required PppSessionOptions Ppp { get; init; }
+    public IPppAuthFactory? AuthFactory { get; init; }
+    public Func<PppLayerContext, IPppEncryptionLayer>? EncryptionLayer { get; init; }
+    public GreWindowOptions GreWindow { get; init; } = new();
+}
+
+/// <summary>What a tunnel asks of the server or client that owns it. Called on the tunnel's loop.</summary>
+public interface ITunnelSessionHost
+{
+    /// <summary>Server: accept or refuse the peer's call (limits, address pool).</summary>
+    PptpCallDecision DecideCall(TunnelSession session);
+
+    /// <summary>The PPP options for this call (the server fills in the addresses it assigns).</summary>
+    PppSessionOptions PreparePpp(TunnelSession session, PppSessionOptions options);
+
+    /// <summary>Authentication finished one way or the other (lockout accounting, LEDs).</summary>
+    void OnAuthentication(TunnelSession session, bool succeeded, string? user, string? reason);
+
+    /// <summary>IPCP is up: install addresses and routes.</summary>
+    void OnNetworkUp(TunnelSession session, PppNegotiatedParameters negotiated);
+
+    /// <summary>An IPv4/IPv6 packet from the peer for the TUN.</summary>
+    void DeliverPacket(TunnelSession session, PppProtocol protocol, Span<byte> packet);
+
+    /// <summary>The tunnel is gone; free everything it held.</summary>
+    void OnClosed(TunnelSession session, string reason);
+}
+
+/// <summary>
+/// One PPTP tunnel: the control connection over TCP, its call, the GRE window and the PPP session (with
+/// authentication and MPPE), all driven by one <see cref="SessionLoop"/>. Nothing here is touched from any
+/// other thread: the TCP reader, the GRE reader, the TUN reader and timers post into the loop.
+/// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "The session's own loop disposes its parts when it ends (FinishLoop); no other thread may.")]
+public sealed class TunnelSession : IPptpControlHost, IGreWindowHost<byte[]>, IPppSessionOutput, IGreReceiver
+{
+    private readonly TunnelSessionOptions _options;
+    private readonly ITunnelSessionHost _host;
+    private readonly Socket _socket;
+    private readonly GreMultiplexer _gre;
+    private readonly PacketBufferPool _pool;
+    private readonly TimeProvider _time;
+    private readonly SessionLoop _loop = new();
+    private readonly PptpControlConnection _control;
+    private readonly byte[] _controlSendBuffer = new byte[PppSession.ControlFrameHeaderRoom + 2048];
+    private PptpCall? _call;
+    private GreWindow<byte[]>? _window;
+    private PppSession? _ppp;
+    private SocketAddress? _peerSocketAddress;
+    private bool _registered;
+    private bool _closed;
+    private long _bytesSent, _bytesReceived, _packetsSent, _packetsReceived;
+    private long _tunDrops, _greSendDrops, _decodeDrops;
+
+    public TunnelSession(TunnelSessionOptions options, ITunnelSessionHost host, Socket connectedSocket, GreMultiplexer gre,
+        PacketBufferPool pool, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(connectedSocket);
+        _options = options;
+        _host = host;
+        _socket = connectedSocket;
+        _gre = gre;
+        _pool = pool;
+        _time = time;
+        Peer = ((IPEndPoint)connectedSocket.RemoteEndPoint!).Address.MapToIPv4();
+        Local = ((IPEndPoint)connectedSocket.LocalEndPoint!).Address.MapToIPv4();
+        StartedAt = time.GetUtcNow();
+        _control = new PptpControlConnection(options.Role, options.Control with { LocalAddress = Local, PeerAddress = Peer },
+            this, time, Dispatch);
+    }
+
+    public string Name => _options.Name;
+    public PptpControlRole Role => _options.Role;
+    public IPAddress Peer { get; }
+    public IPAddress Local { get; }
+    public DateTimeOffset StartedAt { get; }
+    public DateTimeOffset? UpSince { get; private set; }
+    public TunnelState State { get; private set; } = TunnelState.Connecting;
+    public string? LastReason { get; private set; }
+    public PppNegotiatedParameters? Negotiated { get; private set; }
+
+    /// <summary>Free-form data of the owning server/client (e.g. the address it assigned).</summary>
+    public object? HostData { get; set; }
+
+    public long BytesSent => Interlocked.Read(ref _bytesSent);
+    public long BytesReceived => Interlocked.Read(ref _bytesReceived);
+    public long PacketsSent => Interlocked.Read(ref _packetsSent);
+    public long PacketsReceived => Interlocked.Read(ref _packetsReceived);
+
+    /// <summary>Drop counters by reason, for the status command.</summary>
+    public IReadOnlyDictionary<string, long> Drops()
+    {
+        var drops = new Dictionary<string, long>(StringComparer.Ordinal)
+        {
+            ["queueFull"] = _loop.OverflowDrops,
+            ["tunWrite"] = Interlocked.Read(ref _tunDrops),
+            ["greSend"] = Interlocked.Read(ref _greSendDrops),
+            ["greDecode"] = Interlocked.Read(ref _decodeDrops),
+        };
+        if (_window is { } w)
+        {
+            drops["greLost"] = w.Counters.Lost;
+            drops["greDuplicate"] = w.Counters.Duplicate;
+            drops["greTooOld"] = w.Counters.TooOld;
+            drops["greWindowFull"] = w.Counters.WindowFull;
+        }
+        if (_ppp is { } p)
+        {
+            drops["pppFrames"] = p.DroppedFrames;
+            drops["pppOutbound"] = p.DroppedOutboundPackets;
+        }
+        return drops;
+    }
+
+    /// <summary>Runs the tunnel until it closes. The client role dials at once; the server waits for the peer.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var loop = _loop.RunAsync(Handle);
+        var reader = ReadControlAsync(cancellationToken);
+        using (cancellationToken.Register(() => Post(() => Shutdown("service stopping"))))
+        {
+            if (_options.Role == PptpControlRole.Client)
+            {
+                Post(_control.Start);
+            }
+            await loop.ConfigureAwait(false);
+        }
+        _socket.Dispose();
+        await reader.ConfigureAwait(false);
+    }
+
+    /// <summary>Asks the tunnel to close (posted into its loop).</summary>
+    public void RequestClose(string reason) => Post(() => Shutdown(reason));
+
+    /// <summary>Runs <paramref name="action"/> on the tunnel's loop.</summary>
+    public void Post(Action action)
+    {
+        if (!_loop.Post(action))
+        {
+            // Loop already finished: nothing left to act on.
+        }
+    }
+
+    private void Dispatch(Action action) => Post(action);
+
+    /// <summary>From the TUN reader: an IP packet at buffer[HeaderRoom..]. Takes ownership on true.</summary>
+    public bool PostTun(byte[] buffer, int offset, int length) => _loop.PostPacket(SessionWorkKind.TunPacket, buffer, offset, length);
+
+    public bool PostGre(byte[] buffer, int offset, int length) => _loop.PostPacket(SessionWorkKind.GrePacket, buffer, offset, length);
+
+    private async Task ReadControlAsync(CancellationToken cancellationToken)
+    {
+        var buffer = new byte[4096];
+        try
+        {
+            while (true)
+            {
+                var n = await _socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    break;
+                }
+                var copy = buffer.AsSpan(0, n).ToArray();
+                Post(() => _control.OnBytesReceived(copy));
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+        }
+        Post(_control.OnTransportClosed);
+    }
+
+    private void Handle(SessionWork work)
+    {
+        switch (work.Kind)
+        {
+            case SessionWorkKind.Action:
+                work.Action!();
+                break;
+            case SessionWorkKind.GrePacket:
+                HandleGre(work.Buffer!, work.Offset, work.Length);
+                break;
+            case SessionWorkKind.TunPacket:
+                HandleTun(work.Buffer!, work.Offset, work.Length);
+                break;
+            default:
+                _pool.Return(work.Buffer!);
+                break;
+        }
+    }
+
+    private void HandleGre(byte[] buffer, int offset, int length)
+    {
+        if (_window is null || _closed || !GreCodec.TryDecode(buffer.AsSpan(offset, length), out var packet, out _))
+        {
+            Interlocked.Increment(ref _decodeDrops);
+            _pool.Return(buffer);
+            return;
+        }
+        _window.OnPacket(packet with { PayloadOffset = packet.PayloadOffset + offset }, buffer);
+    }
+
+    private void HandleTun(byte[] buffer, int offset, int length)
+    {
+        var ppp = _ppp;
+        if (ppp is null || _closed || State != TunnelState.Up)
+        {
+            Interlocked.Increment(ref _tunDrops);
+            _pool.Return(buffer);
+            return;
+        }
+        var protocol = (buffer[offset] >> 4) == 6 ? PppProtocol.Ipv6 : PppProtocol.Ipv4;
+        if (ppp.TrySendPacket(protocol, buffer, offset, length))
+        {
+            Interlocked.Increment(ref _packetsSent);
+            Interlocked.Add(ref _bytesSent, length);
+        }
+        _pool.Return(buffer);
+    }
+
+    // ---- IGreWindowHost: payloads leave the window in order ----
+
+    void IGreWindowHost<byte[]>.Deliver(byte[] buffer, int offset, int length)
+    {
+        try
+        {
+            _ppp?.ReceiveFrame(buffer.AsSpan(offset, length));
+        }
+        finally
+        {
+            _pool.Return(buffer);
+        }
+    }
+
+    void IGreWindowHost<byte[]>.Release(byte[] buffer) => _pool.Return(buffer);
+
+    void IGreWindowHost<byte[]>.SendAckOnly(ReadOnlySpan<byte> packet) => SendGre(packet);
+
+    // ---- IPppSessionOutput: frames to the peer, packets to the TUN ----
+
+    void IPppSessionOutput.SendFrame(Span<byte> buffer, int frameOffset, int frameLength)
+    {
+        if (_window is null)
+        {
+            return;
+        }
+        var status = _window.TryPrepareSend(buffer, frameOffset, frameLength, out var packetOffset, out var packetLength);
+        if (status != GreSendStatus.Ready)
+        {
+            Interlocked.Increment(ref _greSendDrops);
+            return;
+        }
+        SendGre(buffer.Slice(packetOffset, packetLength));
+    }
+
+    void IPppSessionOutput.DeliverPacket(PppProtocol protocol, Span<byte> packet)
+    {
+        Interlocked.Increment(ref _packetsReceived);
+        Interlocked.Add(ref _bytesReceived, packet.Length);
+        _host.DeliverPacket(this, protocol, packet);
+    }
+
+    void IPppSessionOutput.OnEvent(PppSessionEvent sessionEvent)
+    {
+        switch (sessionEvent.Kind)
+        {
+            case PppSessionEventKind.LinkUp:
+                State = TunnelState.Authenticating;
+                break;
+            case PppSessionEventKind.Authenticated:
+                _host.OnAuthentication(this, true, _ppp?.Negotiated.UserName, null);
+                break;
+            case PppSessionEventKind.AuthenticationFailed:
+                LastReason = sessionEvent.Reason;
+                _host.OnAuthentication(this, false, _ppp?.Negotiated.UserName, sessionEvent.Reason);
+                break;
+            case PppSessionEventKind.NetworkUp when State != TunnelState.Up && _ppp is not null:
+                Negotiated = _ppp.Negotiated;
+                if (Negotiated.Ipv4Up)
+                {
+                    State = TunnelState.Up;
+                    UpSince = _time.GetUtcNow();
+                    _host.OnNetworkUp(this, Negotiated);
+                }
+                break;
+            case PppSessionEventKind.LinkDown or PppSessionEventKind.Finished:
+                Shutdown(sessionEvent.Reason ?? _ppp?.LastReason ?? "PPP link went down");
+                break;
+        }
+    }
+
+    private void SendGre(ReadOnlySpan<byte> packet)
+    {
+        if (_peerSocketAddress is not null)
+        {
+            _gre.Transport.Send(packet, _peerSocketAddress);
+        }
+    }
+
+    // ---- IPptpControlHost ----
+
+    void IPptpControlHost.SendControl(ReadOnlySpan<byte> message)
+    {
+        try
+        {
+            _socket.Send(message);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            Post(() => Shutdown("control connection lost"));
+        }
+    }
+
+    void IPptpControlHost.CloseTransport()
+    {
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+        }
+    }
+
+    void IPptpControlHost.OnEstablished(PptpControlConnection connection)
+    {
+        if (_options.Role == PptpControlRole.Client && !_control.TryPlaceCall(out _call))
+        {
+            Shutdown("could not place the call");
+        }
+    }
+
+    void IPptpControlHost.OnClosed(PptpControlConnection connection, PptpTeardownReason reason)
+        => Shutdown(LastReason ?? $"control connection closed ({Describe(reason)})");
+
+    PptpCallDecision IPptpControlHost.DecideOutgoingCall(PptpControlConnection connection, OutgoingCallRequest request)
+        => _call is null ? _host.DecideCall(this) : PptpCallDecision.NoResources;
+
+    void IPptpControlHost.OnCallConnected(PptpCall call)
+    {
+        _call = call;
+        _peerSocketAddress = new IPEndPoint(Peer, 0).Serialize();
+        _window = new GreWindow<byte[]>(this, call.PeerCallId,
+            _options.GreWindow with { PeerReceiveWindow = call.PeerReceiveWindow }, _time, Dispatch);
+        _registered = _gre.Register(Peer, call.LocalCallId, this);
+        if (!_registered)
+        {
+            Shutdown($"call ID {call.LocalCallId} from {Peer} is already in use");
+            return;
+        }
+        var ppp = _host.PreparePpp(this, _options.Ppp);
+        _ppp = new PppSession(ppp, this, _options.AuthFactory, _time, System.Security.Cryptography.RandomNumberGenerator.Fill,
+            Dispatch, _options.EncryptionLayer);
+        _ppp.Start();
+    }
+
+    void IPptpControlHost.OnCallCleared(PptpCall call) => Shutdown(LastReason ?? "call cleared by the peer");
+
+    private static string Describe(PptpTeardownReason reason) => reason switch
+    {
+        PptpTeardownReason.LocalStop => "stopped here",
+        PptpTeardownReason.PeerStop => "the peer stopped it",
+        PptpTeardownReason.TransportClosed => "TCP connection closed",
+        PptpTeardownReason.EchoTimeout => "peer did not answer PPTP echo",
+        PptpTeardownReason.StartTimeout => "no answer to Start-Control-Connection",
+        PptpTeardownReason.StartRejected => "peer refused the control connection",
+        PptpTeardownReason.VersionNotSupported => "protocol version not supported",
+        PptpTeardownReason.FramingError => "malformed control message",
+        PptpTeardownReason.ProtocolViolation => "protocol violation",
+        PptpTeardownReason.Collision => "control connection collision",
+        _ => reason.ToString(),
+    };
+
+    /// <summary>Ends the tunnel once: PPP closed, call cleared, Stop-Control-Connection sent, resources freed.</summary>
+    private void Shutdown(string reason)
+    {
+        if (_closed)
+        {
+            return;
+        }
+        _closed = true;
+        LastReason ??= reason;
+        State = TunnelState.Closing;
+        if (_ppp is { Phase: not PppPhase.Dead })
+        {
+            _ppp.Close(reason);
+        }
+        if (_call is not null && _control.State == PptpControlState.Established)
+        {
+            _control.ClearCall(_call);
+        }
+        if (_control.State == PptpControlState.Established)
+        {
+            _control.Stop(StopControlReason.StopLocalShutdown);
+        }
+        if (_registered && _call is not null)
+        {
+            _gre.Unregister(Peer, _call.LocalCallId);
+            _registered = false;
+        }
+        State = TunnelState.Closed;
+        _host.OnClosed(this, LastReason);
+        // Give the Stop-Control-Connection a moment to leave, then let the loop drain and end.
+        _ = Task.Delay(TimeSpan.FromMilliseconds(200), _time).ContinueWith(_ => Post(FinishLoop), TaskScheduler.Default);
+    }
+
+    private void FinishLoop()
+    {
+        _window?.Dispose();
+        _ppp?.Dispose();
+        _control.Dispose();
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+        }
+        _loop.Complete();
+    }
+}
