@@ -41,7 +41,7 @@ public interface IGpioOutput : IDisposable
 /// </summary>
 public interface IGpioLines : IDisposable
 {
-    /// <summary>Says which driver this is and what it drives, for the log ("libgpiod v2 on gpiochip0 (pinctrl-bcm2711)").</summary>
+    /// <summary>Says which driver this is and what it drives, for the log ("libgpiod v1 on gpiochip0 (pinctrl-bcm2711)").</summary>
     string Description { get; }
 
     /// <summary>Opens a button input; <paramref name="onLevelChanged"/> receives the new level after each edge.</summary>

@@ -4,7 +4,7 @@ using System.Device.Gpio.Drivers;
 namespace Firmware.Platform.Gpio;
 
 /// <summary>
-/// GPIO through the kernel's character device with System.Device.Gpio's libgpiod drivers. The driver type is
+/// GPIO through the kernel's character device with System.Device.Gpio's libgpiod v1 driver. The driver type is
 /// constructed directly (never the auto-detecting <c>GpioController()</c>), which keeps the trimmed binary free of
 /// board-detection code we do not use.
 /// </summary>
@@ -24,8 +24,14 @@ public sealed class LibgpiodGpioLines : IGpioLines
 
     public string Description { get; }
 
-    /// <summary>Opens <paramref name="chip"/> with libgpiod v2 if the system has it, else v1.</summary>
-    /// <exception cref="GpioUnavailableException">Neither libgpiod version could drive the chip.</exception>
+    /// <summary>Opens <paramref name="chip"/> with System.Device.Gpio's libgpiod v1 driver (libgpiod.so.2).</summary>
+    /// <remarks>
+    /// Why not LibGpiodV2Driver (libgpiod 2.x, libgpiod.so.3) first: in System.Device.Gpio 4.2.0 it makes the Native AOT
+    /// publish fail with trim warning IL2091 in System.Device.Gpio.UnmanagedArray`1.ReadToManagedArray() (its 'T' lacks
+    /// the constructor annotations Marshal.PtrToStructure&lt;T&gt; asks for). The binary must have no trim warnings, so
+    /// the v2 path is left out; on a system with only libgpiod 2.x the factory reports GPIO as unavailable (a warning).
+    /// </remarks>
+    /// <exception cref="GpioUnavailableException">libgpiod v1 could not drive the chip.</exception>
     public static LibgpiodGpioLines Open(GpioChip chip, string ledRoot = LedClassDevice.DefaultRoot)
     {
         ArgumentNullException.ThrowIfNull(chip);
@@ -33,19 +39,6 @@ public sealed class LibgpiodGpioLines : IGpioLines
         if (number < 0)
         {
             throw new GpioUnavailableException($"{chip.Name} is not a gpiochipN device");
-        }
-
-        string v2Problem;
-        try
-        {
-#pragma warning disable SDGPIO0001 // LibGpiodV2Driver is marked experimental; its API is what libgpiod 2.x offers.
-            var v2 = new LibGpiodV2Driver(number);
-#pragma warning restore SDGPIO0001
-            return Wrap(v2, "libgpiod v2", chip, ledRoot);
-        }
-        catch (Exception e) when (IsLibraryOrDeviceProblem(e))
-        {
-            v2Problem = e.Message;
         }
 
         try
@@ -56,7 +49,8 @@ public sealed class LibgpiodGpioLines : IGpioLines
         catch (Exception e) when (IsLibraryOrDeviceProblem(e))
         {
             throw new GpioUnavailableException(
-                $"libgpiod cannot open {chip.Name}: v2: {v2Problem}; v1: {e.Message}", e);
+                $"libgpiod v1 (libgpiod.so.2) cannot open {chip.Name}: {e.Message} "
+                + "(libgpiod 2.x alone is not supported by this build)", e);
         }
     }
 
