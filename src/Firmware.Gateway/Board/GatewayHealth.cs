@@ -1,0 +1,52 @@
+namespace Firmware.Gateway.Board;
+
+/// <summary>How the running config came about.</summary>
+public enum ConfigState
+{
+    /// <summary>The file on the card was loaded and applied.</summary>
+    Ok,
+
+    /// <summary>The file on the card is invalid; the last good config is running.</summary>
+    RunningLastGood,
+
+    /// <summary>No usable config at all (nothing to run).</summary>
+    Error,
+}
+
+/// <summary>The client side's tunnels, taken together.</summary>
+public enum TunnelState
+{
+    /// <summary>No client tunnel configured, or switched off with the button.</summary>
+    NotWanted,
+
+    /// <summary>At least one wanted tunnel is dialling or negotiating.</summary>
+    Connecting,
+
+    /// <summary>Every wanted tunnel is up.</summary>
+    Up,
+
+    /// <summary>The server rejected our credentials.</summary>
+    AuthFailed,
+
+    /// <summary>The peer refused the call or could not be reached.</summary>
+    Refused,
+}
+
+/// <summary>
+/// The snapshot of gateway state the LEDs show. The gateway publishes a new one whenever something changes;
+/// <see cref="BoardController.Publish"/> is cheap when nothing the LEDs show has changed.
+/// </summary>
+/// <param name="Config">Config state.</param>
+/// <param name="Tunnel">Client tunnels.</param>
+/// <param name="ServerSessions">Sessions the server side is carrying now.</param>
+/// <param name="PacketsIn">Packets received over all tunnels since start (monotonic).</param>
+/// <param name="PacketsOut">Packets sent over all tunnels since start (monotonic).</param>
+public sealed record GatewayHealth(
+    ConfigState Config, TunnelState Tunnel, int ServerSessions, ulong PacketsIn, ulong PacketsOut)
+{
+    /// <summary>What the box shows before the gateway has said anything.</summary>
+    public static GatewayHealth Starting { get; } = new(ConfigState.Ok, TunnelState.NotWanted, 0, 0, 0);
+
+    /// <summary>All packets both ways: the activity LED flashes when this moves.</summary>
+    public ulong TrafficCount => unchecked(PacketsIn + PacketsOut);
+}

@@ -1,0 +1,65 @@
+using Firmware.Gateway.Board;
+
+namespace Firmware.Gateway.Tests.Board;
+
+public sealed class LedPolicyTests
+{
+    private static GatewayHealth Health(ConfigState config = ConfigState.Ok, TunnelState tunnel = TunnelState.NotWanted, int sessions = 0) =>
+        new(config, tunnel, sessions, 0, 0);
+
+    public static TheoryData<ConfigState, TunnelState, int, LedPatternKind, LedPatternKind, LedPatternKind> Table => new()
+    {
+        { ConfigState.Ok, TunnelState.NotWanted, 0, LedPatternKind.Heartbeat, LedPatternKind.Off, LedPatternKind.Off },
+        { ConfigState.Ok, TunnelState.NotWanted, 2, LedPatternKind.Heartbeat, LedPatternKind.On, LedPatternKind.Traffic },
+        { ConfigState.Ok, TunnelState.Connecting, 0, LedPatternKind.Heartbeat, LedPatternKind.SlowBlink, LedPatternKind.Off },
+        { ConfigState.Ok, TunnelState.Up, 0, LedPatternKind.Heartbeat, LedPatternKind.On, LedPatternKind.Traffic },
+        { ConfigState.Ok, TunnelState.AuthFailed, 0, LedPatternKind.Heartbeat, LedPatternKind.FastBlink, LedPatternKind.Off },
+        { ConfigState.Ok, TunnelState.Refused, 3, LedPatternKind.Heartbeat, LedPatternKind.FastBlink, LedPatternKind.Traffic },
+        { ConfigState.RunningLastGood, TunnelState.Up, 0, LedPatternKind.Heartbeat, LedPatternKind.BlinkCode, LedPatternKind.Traffic },
+        { ConfigState.Error, TunnelState.NotWanted, 0, LedPatternKind.On, LedPatternKind.BlinkCode, LedPatternKind.Off },
+    };
+
+    [Theory]
+    [MemberData(nameof(Table))]
+    public void State_maps_to_patterns(ConfigState config, TunnelState tunnel, int sessions, LedPatternKind power, LedPatternKind tunnelLed, LedPatternKind activity)
+    {
+        var patterns = LedPolicy.Patterns(Health(config, tunnel, sessions));
+        Assert.Equal(power, patterns.Power.Kind);
+        Assert.Equal(tunnelLed, patterns.Tunnel.Kind);
+        Assert.Equal(activity, patterns.Activity.Kind);
+    }
+
+    [Fact]
+    public void Config_problem_is_the_three_blink_code()
+    {
+        Assert.Equal(LedPattern.BlinkCode(3), LedPolicy.Patterns(Health(ConfigState.RunningLastGood)).Tunnel);
+    }
+
+    [Theory]
+    [InlineData(ConfigState.Ok, TunnelState.Up, 0, 1)]
+    [InlineData(ConfigState.Ok, TunnelState.NotWanted, 1, 1)]
+    [InlineData(ConfigState.Ok, TunnelState.Connecting, 0, 2)]
+    [InlineData(ConfigState.RunningLastGood, TunnelState.Up, 0, 3)]
+    [InlineData(ConfigState.Error, TunnelState.NotWanted, 0, 3)]
+    [InlineData(ConfigState.Ok, TunnelState.AuthFailed, 0, 4)]
+    [InlineData(ConfigState.Ok, TunnelState.Refused, 0, 5)]
+    [InlineData(ConfigState.Ok, TunnelState.NotWanted, 0, 6)]
+    public void Status_codes(ConfigState config, TunnelState tunnel, int sessions, int code)
+    {
+        Assert.Equal(code, LedPolicy.StatusCode(Health(config, tunnel, sessions)));
+    }
+
+    [Fact]
+    public void Patterns_are_equal_by_value_so_republishing_does_not_restart()
+    {
+        Assert.Equal(LedPolicy.Patterns(Health(tunnel: TunnelState.Up)), LedPolicy.Patterns(Health(tunnel: TunnelState.Up)));
+    }
+
+    [Fact]
+    public void One_shot_durations()
+    {
+        Assert.Equal(TimeSpan.FromMilliseconds(850), LedPattern.SelfTest(1).Duration);
+        Assert.Equal(TimeSpan.FromMilliseconds(2 * 3000), LedPattern.BlinkCodeTwice(3).Duration);
+        Assert.Equal(Timeout.InfiniteTimeSpan, LedPattern.Heartbeat.Duration);
+    }
+}
