@@ -74,7 +74,7 @@ internal static class GatewayCommandLine
             case "check-config":
                 return CheckConfigCommand.Run(rest, environment, stdout, stderr);
             case "import-pptpd":
-                return ImportPptpdCommand.Run(rest, stdout, stderr);
+                return ImportPptpdCommand.Run(rest, environment, stdout, stderr);
             case "print-schema":
                 stdout.Write(ConfigSchema.Generate());
                 return ExitCodes.Ok;

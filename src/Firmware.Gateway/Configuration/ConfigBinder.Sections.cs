@@ -49,8 +49,8 @@ internal sealed partial class ConfigBinder
         var wins = AddressList(scope, "wins");
         var (maxSessions, maxSessionsNode) = OptionalIntWithNode(scope, "maxSessions");
         var maxConnections = Int(scope, "maxConnectionsPerSource");
-        var authMethods = AuthMethods(scope);
-        var mppe = BindMppe(Section(scope, "mppe"), authMethods);
+        var mppe = BindMppe(Section(scope, "mppe"));
+        var authMethods = AuthMethods(scope, mppe);
         var lockoutScope = Section(scope, "lockout");
         var lockout = new LockoutPolicy(
             Int(lockoutScope, "failures"),
@@ -228,7 +228,7 @@ internal sealed partial class ConfigBinder
         return ConfigSecret.None;
     }
 
-    private ValueList<AuthMethod> AuthMethods(Scope scope)
+    private ValueList<AuthMethod> AuthMethods(Scope scope, MppePolicy mppe)
     {
         var items = StringList(scope, "authMethods");
         if (items is null)
@@ -270,11 +270,15 @@ internal sealed partial class ConfigBinder
             {
                 Warning(node, $"weak: {risk}; use mschapv2 only");
             }
+            if (mppe.Required && method is AuthMethod.Pap or AuthMethod.ChapMd5)
+            {
+                Warning(node, $"{text} gives MPPE no keys, so with mppe.required a {text} login cannot bring a tunnel up");
+            }
         }
         return methods.ToValueList();
     }
 
-    private MppePolicy BindMppe(Scope scope, ValueList<AuthMethod> authMethods)
+    private MppePolicy BindMppe(Scope scope)
     {
         var required = Bool(scope, "required");
         var lengthsNode = Present(scope, "keyLengths");
@@ -315,12 +319,6 @@ internal sealed partial class ConfigBinder
             Warn(Present(scope, "allowStateful"), scope, "stateful MPPE is allowed: the key changes only every 256 packets");
         }
 
-        var keyless = authMethods.Where(m => m is AuthMethod.Pap or AuthMethod.ChapMd5).ToList();
-        if (required && keyless.Count > 0)
-        {
-            Warn(requiredNode, scope,
-                $"{string.Join(" and ", keyless.Select(AuthName))} give MPPE no keys, so with MPPE required those logins cannot bring a tunnel up");
-        }
         return new MppePolicy(required, keyLengths, allowStateless, allowStateful, preferStateless);
     }
 
@@ -336,7 +334,7 @@ internal sealed partial class ConfigBinder
         }
     }
 
-    private static string AuthName(AuthMethod method) => method switch
+    internal static string AuthName(AuthMethod method) => method switch
     {
         AuthMethod.Pap => "pap",
         AuthMethod.ChapMd5 => "chap",
@@ -376,8 +374,8 @@ internal sealed partial class ConfigBinder
                 Error(userNode!, "empty");
             }
             var secret = Secret(client);
-            var authMethods = AuthMethods(client);
-            var mppe = BindMppe(Section(client, "mppe"), authMethods);
+            var mppe = BindMppe(Section(client, "mppe"));
+            var authMethods = AuthMethods(client, mppe);
 
             var redialScope = Section(client, "redial");
             var initialDelay = Number(redialScope, "initialDelaySeconds");

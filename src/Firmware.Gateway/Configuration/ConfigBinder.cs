@@ -142,7 +142,8 @@ internal sealed partial class ConfigBinder
         }
         if (key.Pattern is not null && value.Length > 0 && !Regex.IsMatch(value, key.Pattern, RegexOptions.CultureInvariant))
         {
-            Error(node, key.Secret ? "has the wrong form" : $"'{value}' does not match {key.Pattern}");
+            var hint = key.PatternHint ?? $"must match {key.Pattern}";
+            Error(node, key.Secret ? hint : $"'{value}' {hint}");
             return ((string?)key.Default, null);
         }
         return (value, node);

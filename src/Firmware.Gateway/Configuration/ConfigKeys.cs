@@ -27,7 +27,8 @@ internal sealed record ConfigKey(
     double? Maximum = null,
     bool Required = false,
     bool Secret = false,
-    string? Pattern = null);
+    string? Pattern = null,
+    string? PatternHint = null);
 
 /// <summary>
 /// Every key the binder reads, in one table: the binder looks its keys, defaults and limits up here, unknown
@@ -42,6 +43,11 @@ internal static class ConfigKeys
     public static readonly IReadOnlyList<string> LogLevelNames = ["trace", "debug", "information", "warning", "error", "critical"];
 
     public static readonly IReadOnlyList<string> BoardPinNames = ["button1", "button2", "ledStatus", "ledServer", "ledClient"];
+
+    private const string NtHashPattern = "^[0-9A-Fa-f]{32}$";
+    private const string NtHashHint = "must be 32 hex digits (0-9, A-F)";
+    private const string InterfaceHint = "must be 1 to 15 letters, digits, '_', '.' or '-'";
+    private const string PrefixHint = "must be 1 to 11 letters, digits, '_', '.' or '-'";
 
     private static readonly string[] DefaultAuthMethods = ["mschapv2"];
     private static readonly int[] DefaultKeyLengths = [128];
@@ -113,7 +119,7 @@ internal static class ConfigKeys
                 "Password in plain text. Prefer ntHash so no plain text sits on the card.", Secret: true),
             new("server.users[].ntHash", ConfigValueKind.String,
                 "The password's NT hash, 32 hex digits (MD4 of the UTF-16LE password). Use instead of password.",
-                Secret: true, Pattern: "^[0-9A-Fa-f]{32}$"),
+                Secret: true, Pattern: NtHashPattern, PatternHint: NtHashHint),
             new("server.users[].address", ConfigValueKind.String, "Fixed tunnel address for this user (optional)."),
             new("server.users[].enabled", ConfigValueKind.Boolean, "Set false to refuse this user without deleting it.", true),
             new("server.users[].maxSessions", ConfigValueKind.Integer, "Most tunnels this user may have open at once.", 1, Minimum: 1, Maximum: 1024),
@@ -126,7 +132,7 @@ internal static class ConfigKeys
             new("clients[].password", ConfigValueKind.String, "Password in plain text. Prefer ntHash.", Secret: true),
             new("clients[].ntHash", ConfigValueKind.String,
                 "The password's NT hash, 32 hex digits. Enough for MS-CHAP; PAP and CHAP need the password.",
-                Secret: true, Pattern: "^[0-9A-Fa-f]{32}$"),
+                Secret: true, Pattern: NtHashPattern, PatternHint: NtHashHint),
         ]);
         AddAuthAndMppe(keys, "clients[]", "this client accepts");
         keys.AddRange(
@@ -140,7 +146,7 @@ internal static class ConfigKeys
             new("clients[].usePeerDns", ConfigValueKind.Boolean, "Ask the server for DNS addresses.", false),
             new("clients[].writeSystemResolvConf", ConfigValueKind.Boolean, "Write the server's DNS addresses to /etc/resolv.conf.", false),
             new("clients[].interface", ConfigValueKind.String, "TUN interface name for this tunnel; default tun.clientPrefix plus its index.",
-                Pattern: "^[A-Za-z0-9_.-]{1,15}$"),
+                Pattern: "^[A-Za-z0-9_.-]{1,15}$", PatternHint: InterfaceHint),
 
             new("ppp", ConfigValueKind.Object, "PPP link tuning shared by every tunnel."),
             new("ppp.mru", ConfigValueKind.Integer, "Largest packet to receive.", 1400, Minimum: 576, Maximum: 1500),
@@ -151,13 +157,13 @@ internal static class ConfigKeys
             new("ppp.maxConfigure", ConfigValueKind.Integer, "Configure-Requests sent before negotiation gives up.", 10, Minimum: 1, Maximum: 100),
 
             new("tun", ConfigValueKind.Object, "Names of the TUN interfaces the tunnels use."),
-            new("tun.serverPrefix", ConfigValueKind.String, "Server tunnels are named this plus a number.", "pptps", Pattern: "^[A-Za-z0-9_.-]{1,11}$"),
-            new("tun.clientPrefix", ConfigValueKind.String, "Client tunnels are named this plus a number.", "pptpc", Pattern: "^[A-Za-z0-9_.-]{1,11}$"),
+            new("tun.serverPrefix", ConfigValueKind.String, "Server tunnels are named this plus a number.", "pptps", Pattern: "^[A-Za-z0-9_.-]{1,11}$", PatternHint: PrefixHint),
+            new("tun.clientPrefix", ConfigValueKind.String, "Client tunnels are named this plus a number.", "pptpc", Pattern: "^[A-Za-z0-9_.-]{1,11}$", PatternHint: PrefixHint),
 
             new("forwarding", ConfigValueKind.Object, "Router use: forward packets between tunnels and the LAN."),
             new("forwarding.enabled", ConfigValueKind.Boolean, "Turn on IPv4 forwarding.", false),
             new("forwarding.masqueradeOut", ConfigValueKind.String, "NAT (masquerade) tunnel traffic leaving this interface, e.g. eth0.",
-                Pattern: "^[A-Za-z0-9_.-]{1,15}$"),
+                Pattern: "^[A-Za-z0-9_.-]{1,15}$", PatternHint: InterfaceHint),
 
             new("hooks", ConfigValueKind.Object, "Scripts run when a tunnel comes up or goes down."),
             new("hooks.ipUp", ConfigValueKind.String, "Absolute path of a script run when a tunnel is up."),

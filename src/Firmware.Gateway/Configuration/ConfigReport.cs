@@ -35,7 +35,7 @@ internal static class ConfigReport
             var state = server.Enabled ? "server" : "server (disabled)";
             var enabled = server.Users.Count(u => u.Enabled);
             yield return $"{state}: listen {server.Listen}, tunnel address {server.LocalAddress}, pool {string.Join(",", server.Pool)}, "
-                + $"{Count(enabled, "enabled user")}, auth {string.Join("/", server.AuthMethods)}, "
+                + $"{Count(enabled, "enabled user")}, auth {string.Join("/", server.AuthMethods.Select(ConfigBinder.AuthName))}, "
                 + $"MPPE {(server.Mppe.Required ? "required" : "optional")} {string.Join("/", server.Mppe.KeyLengths)}-bit";
         }
         foreach (var client in config.Clients)
