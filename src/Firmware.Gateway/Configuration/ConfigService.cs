@@ -167,14 +167,14 @@ internal sealed partial class ConfigService : IDisposable
             else
             {
                 LogKeptRunning(_logger, Source);
-                var since = _appliedAt.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);
-                var from = Source switch
+
+                // After a boot fallback the note already says what runs and why; keeping it word for word
+                // spares the card a rewrite when the outcome is the same.
+                if (Source == ConfigSource.File)
                 {
-                    ConfigSource.File => "this file",
-                    ConfigSource.LastGood => $"the last good copy ({_options.LastGoodPath})",
-                    _ => "built-in safe defaults",
-                };
-                _runningNote = $"the configuration applied at {since} from {from}; this file's changes were NOT applied";
+                    var since = _appliedAt.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+                    _runningNote = $"the configuration applied at {since} from this file's previous version; this file's changes were NOT applied";
+                }
             }
             WriteStatus();
         }
