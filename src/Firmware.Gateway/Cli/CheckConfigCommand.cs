@@ -2,13 +2,13 @@ using Firmware.Gateway.Configuration;
 
 namespace Firmware.Gateway.Cli;
 
-/// <summary>`pptp-gateway check-config [PATH]`: prints a validation report, non-zero exit on errors.</summary>
+/// <summary>
+/// `pptp-gateway check-config [PATH]`: prints every error and warning with its line, and a summary.
+/// Exit 0 when the file would be accepted (warnings or not), 65 when it would be rejected, 66 when missing.
+/// </summary>
 internal static class CheckConfigCommand
 {
-    /// <summary>Larger than any real config; guards against a wrong file (an image, a log) being read whole.</summary>
-    public const int MaxConfigBytes = 1 << 20;
-
-    public static int Run(IReadOnlyList<string> args, Func<string, string?> getEnvironment, TextWriter stdout, TextWriter stderr)
+    public static int Run(IReadOnlyList<string> args, GatewayEnvironment environment, TextWriter stdout, TextWriter stderr)
     {
         var problem = GatewayCommandLine.ParseOptions(
             args, new HashSet<string>(), new HashSet<string> { "--config" }, 1, out _, out var values, out var positionals);
@@ -19,36 +19,27 @@ internal static class CheckConfigCommand
         }
 
         var explicitPath = positionals.Count > 0 ? positionals[0] : values.GetValueOrDefault("--config");
-        var path = ConfigLocator.Locate(explicitPath, getEnvironment, File.Exists, out var tried);
+        var path = ConfigLocator.Locate(explicitPath, environment.GetEnvironment, File.Exists, out var tried);
         if (path is null || !File.Exists(path))
         {
             stderr.WriteLine($"pptp-gateway check-config: no configuration file; looked for {string.Join(", ", tried)}");
             return GatewayCommandLine.ExitCodes.NoInput;
         }
 
-        var length = new FileInfo(path).Length;
-        if (length > MaxConfigBytes)
+        var result = ConfigLoader.LoadFile(path, environment.LocalNetworks);
+        stdout.WriteLine(path);
+        foreach (var line in ConfigReport.DiagnosticLines(result))
         {
-            stderr.WriteLine($"{path}: file is {length} bytes, more than the {MaxConfigBytes} a configuration may be");
-            return GatewayCommandLine.ExitCodes.DataError;
+            stdout.WriteLine("  " + line);
         }
-
-        using var document = JsonSyntaxCheck.TryParse(path, File.ReadAllBytes(path), out var error);
-        if (document is null)
+        if (result.Config is { } config)
         {
-            stdout.WriteLine(error);
-            stdout.WriteLine($"{path}: rejected, 1 error");
-            return GatewayCommandLine.ExitCodes.DataError;
+            foreach (var line in ConfigReport.Describe(config))
+            {
+                stdout.WriteLine("  " + line);
+            }
         }
-
-        if (document.RootElement.ValueKind != System.Text.Json.JsonValueKind.Object)
-        {
-            stdout.WriteLine($"{path}:1:1: the configuration must be a JSON object {{ ... }}");
-            stdout.WriteLine($"{path}: rejected, 1 error");
-            return GatewayCommandLine.ExitCodes.DataError;
-        }
-
-        stdout.WriteLine($"{path}: JSON syntax ok");
-        return GatewayCommandLine.ExitCodes.Ok;
+        stdout.WriteLine(ConfigReport.Summary(result));
+        return result.Accepted ? GatewayCommandLine.ExitCodes.Ok : GatewayCommandLine.ExitCodes.DataError;
     }
 }

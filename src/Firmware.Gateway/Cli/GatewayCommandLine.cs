@@ -1,4 +1,5 @@
 using System.Reflection;
+using Firmware.Gateway.Configuration;
 
 namespace Firmware.Gateway.Cli;
 
@@ -30,6 +31,9 @@ internal static class GatewayCommandLine
           pptp-gateway run [--config PATH]            run the gateway service
           pptp-gateway status [--json]                show the running service's sessions
           pptp-gateway check-config [PATH]            validate a configuration file and exit
+          pptp-gateway import-pptpd [--pptpd-conf F] [--options F] [--chap-secrets F] [-o OUT]
+                                                      convert a pptpd setup into a configuration file
+          pptp-gateway print-schema                   print the configuration file's JSON Schema
           pptp-gateway --version                      print the version
           pptp-gateway --help                         print this help
 
@@ -40,8 +44,13 @@ internal static class GatewayCommandLine
         66 configuration file missing, 69 service not available.
         """;
 
-    public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
+    public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr) =>
+        Run(args, GatewayEnvironment.System, stdout, stderr);
+
+    /// <summary>Runs a verb against an explicit environment (tests pass fixed local networks).</summary>
+    public static int Run(IReadOnlyList<string> args, GatewayEnvironment environment, TextWriter stdout, TextWriter stderr)
     {
+        ArgumentNullException.ThrowIfNull(environment);
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(stdout);
         ArgumentNullException.ThrowIfNull(stderr);
@@ -63,7 +72,12 @@ internal static class GatewayCommandLine
                 stdout.WriteLine($"pptp-gateway {Version}");
                 return ExitCodes.Ok;
             case "check-config":
-                return CheckConfigCommand.Run(rest, Environment.GetEnvironmentVariable, stdout, stderr);
+                return CheckConfigCommand.Run(rest, environment, stdout, stderr);
+            case "import-pptpd":
+                return ImportPptpdCommand.Run(rest, environment, stdout, stderr);
+            case "print-schema":
+                stdout.Write(ConfigSchema.Generate());
+                return ExitCodes.Ok;
             case "run":
                 return RunCommand.Run(rest, stdout, stderr);
             case "status":

@@ -1,0 +1,599 @@
+using System.Globalization;
+using System.Net;
+using Firmware.Protocol.Auth;
+using Microsoft.Extensions.Logging;
+
+namespace Firmware.Gateway.Configuration;
+
+internal sealed partial class ConfigBinder
+{
+    private GatewayConfig BindRoot(ConfigNode rootNode)
+    {
+        var root = new Scope(rootNode, "", "", rootNode.Line, rootNode.Column);
+        _ = String(root, "$schema");
+        var logging = BindLogging(Section(root, "logging"));
+        var tun = BindTun(Section(root, "tun"));
+        var localNetworks = _networks.GetLocalNetworks()
+            .Where(n => n.Network.PrefixLength < 32
+                && !n.Interface.StartsWith(tun.ServerPrefix, StringComparison.Ordinal)
+                && !n.Interface.StartsWith(tun.ClientPrefix, StringComparison.Ordinal))
+            .ToList();
+        var server = BindServer(Section(root, "server"), localNetworks);
+        var clients = BindClients(root, tun, server, localNetworks);
+        var ppp = BindPpp(Section(root, "ppp"));
+        var forwarding = BindForwarding(Section(root, "forwarding"));
+        var hooks = BindHooks(Section(root, "hooks"));
+        var board = BindBoard(Section(root, "board"));
+
+        if (server is null && clients.Count == 0)
+        {
+            Warning("", 0, 0, "no server and no clients: the gateway will run but do nothing");
+        }
+        return new GatewayConfig(server, clients, ppp, tun, forwarding, hooks, board, logging);
+    }
+
+    // ---- Server ----
+
+    private ServerOptions? BindServer(Scope scope, List<LocalNetwork> localNetworks)
+    {
+        if (scope.Node is null)
+        {
+            return null;
+        }
+
+        var enabled = Bool(scope, "enabled");
+        var listen = Address(scope, "listen") ?? IPAddress.Any;
+        var (localAddress, localNode) = AddressWithNode(scope, "localAddress");
+        var pool = BindPool(scope, localAddress, localNode, localNetworks);
+        var dns = AddressList(scope, "dns");
+        var wins = AddressList(scope, "wins");
+        var (maxSessions, maxSessionsNode) = OptionalIntWithNode(scope, "maxSessions");
+        var maxConnections = Int(scope, "maxConnectionsPerSource");
+        var mppe = BindMppe(Section(scope, "mppe"));
+        var authMethods = AuthMethods(scope, mppe);
+        var lockoutScope = Section(scope, "lockout");
+        var lockout = new LockoutPolicy(
+            Int(lockoutScope, "failures"),
+            TimeSpan.FromSeconds(Int(lockoutScope, "windowSeconds")),
+            TimeSpan.FromSeconds(Int(lockoutScope, "durationSeconds")));
+
+        var poolSize = pool.Sum(r => r.Count);
+        var sessions = maxSessions ?? (int)ConfigKeys.Get("server.maxSessions").Default!;
+        if (pool.Count > 0 && poolSize < sessions)
+        {
+            var node = maxSessionsNode;
+            var message = $"the pool has {poolSize} address(es) but maxSessions is {sessions}; sessions beyond {poolSize} will be refused";
+            if (node is null)
+            {
+                Warning(scope.Path + ".pool", scope.Node["pool"]?.Line ?? scope.Line, 1, message);
+            }
+            else
+            {
+                Warning(node, message);
+            }
+        }
+
+        var users = BindUsers(scope, localAddress, authMethods, localNetworks);
+        if (enabled && users.Count == 0)
+        {
+            Warning(scope, "no users: nobody can connect to the server");
+        }
+
+        return new ServerOptions(enabled, listen, localAddress ?? IPAddress.Any, pool, dns, wins, sessions, maxConnections,
+            authMethods, mppe, lockout, users);
+    }
+
+    private ValueList<AddressRange> BindPool(Scope scope, IPAddress? localAddress, ConfigNode? localNode, List<LocalNetwork> localNetworks)
+    {
+        var entries = StringList(scope, "pool");
+        if (entries is null)
+        {
+            if (Present(scope, "pool") is null)
+            {
+                Error(scope.Path + ".pool", scope.Line, scope.Column, "missing: the addresses to hand to clients, e.g. [\"192.168.100.10-192.168.100.50\"]");
+            }
+            return ValueList<AddressRange>.Empty;
+        }
+        if (entries.Count == 0 && scope.Node!["pool"]!.Items.Count == 0)
+        {
+            Error(scope.Node["pool"]!, "empty: give at least one address range");
+        }
+
+        var ranges = new List<(AddressRange Range, ConfigNode Node)>();
+        foreach (var (text, node) in entries)
+        {
+            var problem = AddressRange.TryParse(text, out var range);
+            if (problem is not null)
+            {
+                Error(node, problem);
+                continue;
+            }
+            if (range.Count > 65536)
+            {
+                Error(node, $"{text} holds {range.Count} addresses; a pool may hold at most 65536");
+                continue;
+            }
+            foreach (var (other, otherNode) in ranges)
+            {
+                if (other.Overlaps(range))
+                {
+                    Error(node, $"{text} overlaps {otherNode.Path} ({otherNode.Text}, line {otherNode.Line})");
+                }
+            }
+            if (localAddress is not null && range.Contains(AddressRange.ToNumber(localAddress)))
+            {
+                Error(node, $"{text} contains the server's own tunnel address {localAddress} (server.localAddress, line {localNode?.Line})");
+            }
+            foreach (var lan in localNetworks)
+            {
+                if (AddressRange.FromNetwork(lan.Network).Overlaps(range))
+                {
+                    Error(node, $"{text} overlaps the LAN {lan.Network} on {lan.Interface}");
+                }
+            }
+            ranges.Add((range, node));
+        }
+        return ranges.Select(r => r.Range).ToValueList();
+    }
+
+    private ValueList<UserOptions> BindUsers(
+        Scope server, IPAddress? localAddress, ValueList<AuthMethod> authMethods, List<LocalNetwork> localNetworks)
+    {
+        var users = new List<UserOptions>();
+        var names = new Dictionary<string, Scope>(StringComparer.OrdinalIgnoreCase);
+        var addresses = new Dictionary<IPAddress, Scope>();
+        var needsPassword = authMethods.Where(m => m is AuthMethod.Pap or AuthMethod.ChapMd5).ToList();
+        foreach (var user in ObjectList(server, "users"))
+        {
+            var (name, nameNode) = StringWithNode(user, "name");
+            if (name is not null && name.Length == 0)
+            {
+                Error(nameNode!, "empty");
+            }
+            else if (name is not null && !names.TryAdd(name, user))
+            {
+                var first = names[name];
+                Error(nameNode!, $"'{name}' is also {first.Path}.name (line {first.Line}); user names must be unique (letter case is ignored)");
+            }
+
+            var secret = Secret(user);
+            var (address, addressNode) = AddressWithNode(user, "address");
+            if (address is not null)
+            {
+                if (localAddress is not null && address.Equals(localAddress))
+                {
+                    Error(addressNode!, $"{address} is the server's own tunnel address (server.localAddress)");
+                }
+                else if (addresses.TryGetValue(address, out var other))
+                {
+                    Error(addressNode!, $"{address} is also given to {other.Path} (line {other.Line})");
+                }
+                else
+                {
+                    addresses.Add(address, user);
+                }
+                foreach (var lan in localNetworks.Where(n => n.Network.Contains(address)))
+                {
+                    Error(addressNode!, $"{address} is inside the LAN {lan.Network} on {lan.Interface}");
+                }
+            }
+
+            var enabled = Bool(user, "enabled");
+            var maxSessions = Int(user, "maxSessions");
+            if (secret is { HasPassword: false, HasNtHash: true } && needsPassword.Count > 0)
+            {
+                Warning(user, $"has only an ntHash, so {string.Join(" and ", needsPassword.Select(AuthName))} cannot log this user in; MS-CHAP can");
+            }
+            users.Add(new UserOptions(name ?? "", secret, address, enabled, maxSessions));
+        }
+        return users.ToValueList();
+    }
+
+    /// <summary>password xor ntHash; neither, both, empty or malformed are errors. The value never reaches a message.</summary>
+    private ConfigSecret Secret(Scope scope)
+    {
+        var (password, passwordNode) = StringWithNode(scope, "password");
+        var (ntHash, ntHashNode) = StringWithNode(scope, "ntHash");
+        var passwordPresent = Present(scope, "password") is not null;
+        var ntHashPresent = Present(scope, "ntHash") is not null;
+        if (passwordPresent && ntHashPresent)
+        {
+            Error(scope.Path + ".ntHash", scope.Node!["ntHash"]!.Line, scope.Node["ntHash"]!.Column,
+                "give password or ntHash, not both");
+            return ConfigSecret.None;
+        }
+        if (!passwordPresent && !ntHashPresent)
+        {
+            Error(scope, "needs a password or an ntHash");
+            return ConfigSecret.None;
+        }
+        if (password is not null)
+        {
+            if (password.Length == 0)
+            {
+                Error(passwordNode!, "empty");
+                return ConfigSecret.None;
+            }
+            return ConfigSecret.FromPassword(password);
+        }
+        if (ntHash is not null)
+        {
+            if (ntHash.Length != 32)
+            {
+                Error(ntHashNode!, $"must be 32 hex digits (the file has {ntHash.Length} characters)");
+                return ConfigSecret.None;
+            }
+            return ConfigSecret.FromNtHash(Convert.FromHexString(ntHash));
+        }
+        return ConfigSecret.None;
+    }
+
+    private ValueList<AuthMethod> AuthMethods(Scope scope, MppePolicy mppe)
+    {
+        var items = StringList(scope, "authMethods");
+        if (items is null)
+        {
+            return ValueList.Of(AuthMethod.MsChapV2);
+        }
+        if (items.Count == 0)
+        {
+            if (scope.Node?["authMethods"] is { Items.Count: 0 } empty)
+            {
+                Error(empty, "empty: allow at least one method, e.g. [\"mschapv2\"]");
+            }
+            return ValueList.Of(AuthMethod.MsChapV2);
+        }
+
+        var methods = new List<AuthMethod>();
+        foreach (var (text, node) in items)
+        {
+            var method = text switch
+            {
+                "pap" => AuthMethod.Pap,
+                "chap" => AuthMethod.ChapMd5,
+                "mschap" => AuthMethod.MsChapV1,
+                _ => AuthMethod.MsChapV2,
+            };
+            if (methods.Contains(method))
+            {
+                continue;
+            }
+            methods.Add(method);
+            var risk = method switch
+            {
+                AuthMethod.Pap => "pap sends the password in clear text over the tunnel setup",
+                AuthMethod.ChapMd5 => "chap needs the plain password stored and gives MPPE no keys",
+                AuthMethod.MsChapV1 => "mschap (v1) is cracked quickly from one captured login",
+                _ => null,
+            };
+            if (risk is not null)
+            {
+                Warning(node, $"weak: {risk}; use mschapv2 only");
+            }
+            if (mppe.Required && method is AuthMethod.Pap or AuthMethod.ChapMd5)
+            {
+                Warning(node, $"{text} gives MPPE no keys, so with mppe.required a {text} login cannot bring a tunnel up");
+            }
+        }
+        return methods.ToValueList();
+    }
+
+    private MppePolicy BindMppe(Scope scope)
+    {
+        var required = Bool(scope, "required");
+        var lengthsNode = Present(scope, "keyLengths");
+        var lengths = IntList(scope, "keyLengths")?.ToList();
+        var allowStateless = Bool(scope, "allowStateless");
+        var allowStateful = Bool(scope, "allowStateful");
+        var preferStateless = Bool(scope, "preferStateless");
+        var keyLengths = lengths is null ? MppePolicy.Default.KeyLengths : lengths.Select(l => l.Value).Distinct().Order().ToValueList();
+
+        var requiredNode = Present(scope, "required");
+        if (!required)
+        {
+            Warn(requiredNode, scope, "weak: MPPE is optional, so a tunnel may carry traffic unencrypted");
+        }
+        if (lengthsNode is { Kind: ConfigNodeKind.Array, Items.Count: 0 })
+        {
+            Error(lengthsNode, "empty: allow at least one key length, e.g. [128]");
+        }
+        foreach (var (length, node) in lengths ?? [])
+        {
+            if (length < 128)
+            {
+                Warning(node, $"weak: {length}-bit MPPE keys can be brute-forced; allow 128 only");
+            }
+        }
+        if (!allowStateless && !allowStateful)
+        {
+            Error(Present(scope, "allowStateless") ?? Present(scope, "allowStateful")!,
+                "allowStateless and allowStateful are both false: no MPPE mode is left");
+        }
+        else if (!allowStateless)
+        {
+            Warn(Present(scope, "allowStateless"), scope,
+                "weak: stateful MPPE only; one lost packet stalls the tunnel until a resync, and the key changes only every 256 packets");
+        }
+        else if (allowStateful)
+        {
+            Warn(Present(scope, "allowStateful"), scope, "stateful MPPE is allowed: the key changes only every 256 packets");
+        }
+
+        return new MppePolicy(required, keyLengths, allowStateless, allowStateful, preferStateless);
+    }
+
+    private void Warn(ConfigNode? node, Scope fallback, string message)
+    {
+        if (node is not null)
+        {
+            Warning(node, message);
+        }
+        else
+        {
+            Warning(fallback, message);
+        }
+    }
+
+    internal static string AuthName(AuthMethod method) => method switch
+    {
+        AuthMethod.Pap => "pap",
+        AuthMethod.ChapMd5 => "chap",
+        AuthMethod.MsChapV1 => "mschap",
+        _ => "mschapv2",
+    };
+
+    // ---- Clients ----
+
+    private ValueList<ClientOptions> BindClients(Scope root, TunOptions tun, ServerOptions? server, List<LocalNetwork> localNetworks)
+    {
+        var clients = new List<ClientOptions>();
+        var names = new Dictionary<string, Scope>(StringComparer.OrdinalIgnoreCase);
+        var interfaces = new Dictionary<string, Scope>(StringComparer.Ordinal);
+        var index = 0;
+        foreach (var client in ObjectList(root, "clients"))
+        {
+            var (name, nameNode) = StringWithNode(client, "name");
+            if (name is not null && name.Length == 0)
+            {
+                Error(nameNode!, "empty");
+            }
+            else if (name is not null && !names.TryAdd(name, client))
+            {
+                Error(nameNode!, $"'{name}' is also {names[name].Path}.name (line {names[name].Line}); client names must be unique");
+            }
+
+            var enabled = Bool(client, "enabled");
+            var (host, hostNode) = StringWithNode(client, "server");
+            if (host is not null && Uri.CheckHostName(host) is UriHostNameType.Unknown or UriHostNameType.Basic)
+            {
+                Error(hostNode!, host.Length == 0 ? "empty" : $"'{host}' is not a host name or IP address");
+            }
+            var (user, userNode) = StringWithNode(client, "user");
+            if (user is { Length: 0 })
+            {
+                Error(userNode!, "empty");
+            }
+            var secret = Secret(client);
+            var mppe = BindMppe(Section(client, "mppe"));
+            var authMethods = AuthMethods(client, mppe);
+
+            var redialScope = Section(client, "redial");
+            var initialDelay = Number(redialScope, "initialDelaySeconds");
+            var maxDelay = Number(redialScope, "maxDelaySeconds");
+            var jitter = Number(redialScope, "jitter");
+            if (initialDelay > maxDelay)
+            {
+                Error(Present(redialScope, "initialDelaySeconds") is { } n ? n.Path : redialScope.Path,
+                    Present(redialScope, "initialDelaySeconds")?.Line ?? redialScope.Line, 1,
+                    $"initialDelaySeconds ({initialDelay.ToString(CultureInfo.InvariantCulture)}) is more than maxDelaySeconds ({maxDelay.ToString(CultureInfo.InvariantCulture)})");
+            }
+
+            var defaultRoute = Bool(client, "defaultRoute");
+            var routes = BindRoutes(client, server, localNetworks);
+            var usePeerDns = Bool(client, "usePeerDns");
+            var writeResolvConf = Bool(client, "writeSystemResolvConf");
+            if (writeResolvConf && !usePeerDns)
+            {
+                Warn(Present(client, "writeSystemResolvConf"), client, "has no effect without usePeerDns: true");
+            }
+
+            var (interfaceName, interfaceNode) = StringWithNode(client, "interface");
+            interfaceName ??= tun.ClientPrefix + index.ToString(CultureInfo.InvariantCulture);
+            if (!interfaces.TryAdd(interfaceName, client))
+            {
+                var at = interfaceNode is null ? client : new Scope(interfaceNode, interfaceNode.Path, "", interfaceNode.Line, interfaceNode.Column);
+                Error(at, $"interface {interfaceName} is also used by {interfaces[interfaceName].Path}");
+            }
+
+            clients.Add(new ClientOptions(name ?? "", enabled, host ?? "", user ?? "", secret, authMethods, mppe,
+                new RedialPolicy(TimeSpan.FromSeconds(initialDelay), TimeSpan.FromSeconds(maxDelay), jitter),
+                defaultRoute, routes, usePeerDns, writeResolvConf, interfaceName));
+            index++;
+        }
+        return clients.ToValueList();
+    }
+
+    private ValueList<IPNetwork> BindRoutes(Scope client, ServerOptions? server, List<LocalNetwork> localNetworks)
+    {
+        var routes = new List<IPNetwork>();
+        foreach (var (text, node) in StringList(client, "routes") ?? [])
+        {
+            var problem = AddressRange.TryParseNetwork(text, out var network);
+            if (problem is not null)
+            {
+                Error(node, problem);
+                continue;
+            }
+            var range = AddressRange.FromNetwork(network);
+            foreach (var poolRange in server?.Pool ?? ValueList<AddressRange>.Empty)
+            {
+                if (poolRange.Overlaps(range))
+                {
+                    Error(node, $"{text} overlaps the server pool {poolRange}");
+                }
+            }
+            foreach (var lan in localNetworks)
+            {
+                if (network.PrefixLength >= lan.Network.PrefixLength && AddressRange.FromNetwork(lan.Network).Overlaps(range))
+                {
+                    Warning(node, $"{text} lies inside the LAN {lan.Network} on {lan.Interface}: LAN traffic would go into the tunnel");
+                }
+            }
+            routes.Add(network);
+        }
+        return routes.ToValueList();
+    }
+
+    // ---- Addresses ----
+
+    private IPAddress? Address(Scope scope, string name) => AddressWithNode(scope, name).Value;
+
+    private (IPAddress? Value, ConfigNode? Node) AddressWithNode(Scope scope, string name)
+    {
+        var (text, node) = StringWithNode(scope, name);
+        if (text is null)
+        {
+            return (null, null);
+        }
+        if (!AddressRange.TryParseIPv4(text, out var address))
+        {
+            if (node is not null)
+            {
+                Error(node, $"'{text}' is not an IPv4 address like 192.168.100.1");
+            }
+            return (null, null);
+        }
+        return (address, node);
+    }
+
+    private ValueList<IPAddress> AddressList(Scope scope, string name)
+    {
+        var result = new List<IPAddress>();
+        foreach (var (text, node) in StringList(scope, name) ?? [])
+        {
+            if (AddressRange.TryParseIPv4(text, out var address))
+            {
+                result.Add(address);
+            }
+            else
+            {
+                Error(node, $"'{text}' is not an IPv4 address");
+            }
+        }
+        return result.ToValueList();
+    }
+
+    // ---- Small sections ----
+
+    private LoggingOptions BindLogging(Scope scope) => new(String(scope, "level") switch
+    {
+        "trace" => LogLevel.Trace,
+        "debug" => LogLevel.Debug,
+        "warning" => LogLevel.Warning,
+        "error" => LogLevel.Error,
+        "critical" => LogLevel.Critical,
+        _ => LogLevel.Information,
+    });
+
+    private TunOptions BindTun(Scope scope)
+    {
+        var (serverPrefix, _) = StringWithNode(scope, "serverPrefix");
+        var (clientPrefix, clientNode) = StringWithNode(scope, "clientPrefix");
+        serverPrefix = string.IsNullOrEmpty(serverPrefix) ? TunOptions.Default.ServerPrefix : serverPrefix;
+        clientPrefix = string.IsNullOrEmpty(clientPrefix) ? TunOptions.Default.ClientPrefix : clientPrefix;
+        if (serverPrefix == clientPrefix)
+        {
+            const string Message = "serverPrefix and clientPrefix are the same; they must differ";
+            if (clientNode is not null)
+            {
+                Error(clientNode, Message);
+            }
+            else
+            {
+                Error(scope, Message);
+            }
+        }
+        return new TunOptions(serverPrefix, clientPrefix);
+    }
+
+    private PppOptions BindPpp(Scope scope) => new(
+        Int(scope, "mru"),
+        Int(scope, "mtu"),
+        TimeSpan.FromSeconds(Int(scope, "lcpEchoIntervalSeconds")),
+        Int(scope, "lcpEchoFailures"),
+        TimeSpan.FromSeconds(Int(scope, "restartTimerSeconds")),
+        Int(scope, "maxConfigure"));
+
+    private ForwardingOptions BindForwarding(Scope scope)
+    {
+        var enabled = Bool(scope, "enabled");
+        var (masquerade, node) = StringWithNode(scope, "masqueradeOut");
+        if (masquerade is not null && !enabled)
+        {
+            Warning(node!, "masquerading needs forwarding.enabled: true; tunnel traffic will not be forwarded");
+        }
+        return new ForwardingOptions(enabled, string.IsNullOrEmpty(masquerade) ? null : masquerade);
+    }
+
+    private HookOptions BindHooks(Scope scope)
+    {
+        string? Script(string name)
+        {
+            var (path, node) = StringWithNode(scope, name);
+            if (string.IsNullOrEmpty(path))
+            {
+                return null;
+            }
+            if (!path.StartsWith('/'))
+            {
+                Error(node!, $"'{path}' must be an absolute path (starting with /)");
+                return null;
+            }
+            return path;
+        }
+
+        var ipUp = Script("ipUp");
+        var ipDown = Script("ipDown");
+        return new HookOptions(ipUp, ipDown, TimeSpan.FromSeconds(Int(scope, "timeoutSeconds")));
+    }
+
+    private BoardOptions BindBoard(Scope scope)
+    {
+        var profile = String(scope, "profile");
+        var pinsScope = Section(scope, "pins");
+        var pins = new Dictionary<string, int?>(StringComparer.Ordinal);
+        var used = new Dictionary<int, ConfigNode>();
+        foreach (var name in ConfigKeys.BoardPinNames)
+        {
+            var (pin, node) = OptionalIntWithNode(pinsScope, name);
+            pins[name] = pin;
+            if (pin is { } line && node is not null && !used.TryAdd(line, node))
+            {
+                Error(node, $"GPIO {line} is also {used[line].Path} (line {used[line].Line}); each pin can do one job");
+            }
+        }
+
+        var buttonsScope = Section(scope, "buttons");
+        var button1 = Section(buttonsScope, "button1");
+        var button2 = Section(buttonsScope, "button2");
+        var actions = new ButtonActions(
+            Action(button1, "short"), Action(button1, "long"), Action(button1, "veryLong"),
+            Action(button2, "short"), Action(button2, "long"));
+        return new BoardOptions(
+            string.IsNullOrEmpty(profile) ? null : profile,
+            new BoardPins(pins["button1"], pins["button2"], pins["ledStatus"], pins["ledServer"], pins["ledClient"]),
+            actions);
+    }
+
+    private ButtonAction Action(Scope scope, string name) => String(scope, name) switch
+    {
+        "show-status" => ButtonAction.ShowStatus,
+        "reconnect" => ButtonAction.Reconnect,
+        "reload-config" => ButtonAction.ReloadConfig,
+        "toggle-server" => ButtonAction.ToggleServer,
+        "toggle-clients" => ButtonAction.ToggleClients,
+        "reboot" => ButtonAction.Reboot,
+        "shutdown" => ButtonAction.Shutdown,
+        _ => ButtonAction.None,
+    };
+}

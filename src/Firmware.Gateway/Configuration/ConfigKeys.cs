@@ -1,0 +1,208 @@
+namespace Firmware.Gateway.Configuration;
+
+/// <summary>The JSON shape of one configuration key.</summary>
+internal enum ConfigValueKind
+{
+    Object,
+    ObjectArray,
+    String,
+    StringArray,
+    Integer,
+    IntegerArray,
+    Number,
+    Boolean,
+}
+
+/// <summary>
+/// One key the configuration file may hold. <see cref="Path"/> uses "[]" for "any item of this list"
+/// (server.users[].name). <see cref="Default"/> is an int, double, bool, string or string[]/int[].
+/// </summary>
+internal sealed record ConfigKey(
+    string Path,
+    ConfigValueKind Kind,
+    string Description,
+    object? Default = null,
+    IReadOnlyList<string>? Allowed = null,
+    double? Minimum = null,
+    double? Maximum = null,
+    bool Required = false,
+    bool Secret = false,
+    string? Pattern = null,
+    string? PatternHint = null);
+
+/// <summary>
+/// Every key the binder reads, in one table: the binder looks its keys, defaults and limits up here, unknown
+/// keys are what is not here, and the JSON Schema (board/common/pptp-gateway.schema.json, printed by
+/// `pptp-gateway print-schema`) is generated from it. Nothing is found by reflection.
+/// </summary>
+internal static class ConfigKeys
+{
+    public static readonly IReadOnlyList<string> AuthMethodNames = ["pap", "chap", "mschap", "mschapv2"];
+    public static readonly IReadOnlyList<string> ButtonActionNames =
+        ["none", "show-status", "reconnect", "reload-config", "toggle-server", "toggle-clients", "reboot", "shutdown"];
+    public static readonly IReadOnlyList<string> LogLevelNames = ["trace", "debug", "information", "warning", "error", "critical"];
+
+    public static readonly IReadOnlyList<string> BoardPinNames = ["button1", "button2", "ledStatus", "ledServer", "ledClient"];
+
+    private const string NtHashPattern = "^[0-9A-Fa-f]{32}$";
+    private const string NtHashHint = "must be 32 hex digits (0-9, A-F)";
+    private const string InterfaceHint = "must be 1 to 15 letters, digits, '_', '.' or '-'";
+    private const string PrefixHint = "must be 1 to 11 letters, digits, '_', '.' or '-'";
+
+    private static readonly string[] DefaultAuthMethods = ["mschapv2"];
+    private static readonly int[] DefaultKeyLengths = [128];
+
+    // Declared after the name lists above: static initializers run in text order.
+    public static IReadOnlyList<ConfigKey> All { get; } = Build();
+
+    private static readonly Dictionary<string, ConfigKey> ByPath = All.ToDictionary(k => k.Path, StringComparer.Ordinal);
+
+    /// <summary>The table entry for a pattern path; a missing entry is a programming error in the binder.</summary>
+    public static ConfigKey Get(string pattern) =>
+        ByPath.TryGetValue(pattern, out var key)
+            ? key
+            : throw new InvalidOperationException($"the binder reads '{pattern}', which is not in ConfigKeys");
+
+    public static bool TryGet(string pattern, out ConfigKey key) => ByPath.TryGetValue(pattern, out key!);
+
+    /// <summary>The known keys directly under a pattern path ("" for the root), for did-you-mean suggestions.</summary>
+    public static IEnumerable<string> ChildNames(string parentPattern)
+    {
+        var prefix = parentPattern.Length == 0 ? "" : parentPattern + ".";
+        foreach (var key in All)
+        {
+            if (key.Path.StartsWith(prefix, StringComparison.Ordinal) && key.Path.Length > prefix.Length)
+            {
+                var rest = key.Path[prefix.Length..];
+                if (!rest.Contains('.', StringComparison.Ordinal) && !rest.StartsWith('['))
+                {
+                    yield return rest.EndsWith("[]", StringComparison.Ordinal) ? rest[..^2] : rest;
+                }
+            }
+        }
+    }
+
+    private static ConfigKey[] Build()
+    {
+        var keys = new List<ConfigKey>
+        {
+            new("$schema", ConfigValueKind.String, "The JSON Schema that lets VS Code complete and check this file."),
+            new("logging", ConfigValueKind.Object, "What the gateway writes to the system log."),
+            new("logging.level", ConfigValueKind.String, "Least severe message to log.", "information", LogLevelNames),
+
+            new("server", ConfigValueKind.Object,
+                "The PPTP server role: accept VPN connections from other machines. Leave it out to run no server."),
+            new("server.enabled", ConfigValueKind.Boolean, "Set false to keep the section but not run the server.", true),
+            new("server.listen", ConfigValueKind.String,
+                "IPv4 address to accept PPTP connections (TCP 1723) on; 0.0.0.0 means every interface.", "0.0.0.0"),
+            new("server.localAddress", ConfigValueKind.String,
+                "This gateway's IPv4 address on every server tunnel, e.g. 192.168.100.1.", Required: true),
+            new("server.pool", ConfigValueKind.StringArray,
+                "Addresses handed to clients: CIDR prefixes (192.168.100.16/28) or ranges (192.168.100.10-192.168.100.50, or 192.168.100.10-50). Must not overlap a local network.",
+                Required: true),
+            new("server.dns", ConfigValueKind.StringArray, "DNS server addresses offered to clients (ms-dns).", Array.Empty<string>()),
+            new("server.wins", ConfigValueKind.StringArray, "WINS server addresses offered to clients (ms-wins).", Array.Empty<string>()),
+            new("server.maxSessions", ConfigValueKind.Integer, "Most tunnels open at once.", 16, Minimum: 1, Maximum: 1024),
+            new("server.maxConnectionsPerSource", ConfigValueKind.Integer,
+                "Most control connections from one source address.", 4, Minimum: 1, Maximum: 1024),
+        };
+        AddAuthAndMppe(keys, "server", "clients may use");
+        keys.AddRange(
+        [
+            new("server.lockout", ConfigValueKind.Object, "Locks a user name out after repeated failed logins."),
+            new("server.lockout.failures", ConfigValueKind.Integer, "Failed logins within the window that lock the user out.", 5, Minimum: 1, Maximum: 1000),
+            new("server.lockout.windowSeconds", ConfigValueKind.Integer, "Seconds over which failures are counted.", 300, Minimum: 1, Maximum: 86400),
+            new("server.lockout.durationSeconds", ConfigValueKind.Integer, "Seconds a locked-out user stays locked out.", 900, Minimum: 1, Maximum: 604800),
+            new("server.users", ConfigValueKind.ObjectArray, "The accounts that may connect."),
+            new("server.users[].name", ConfigValueKind.String, "User name (unique).", Required: true),
+            new("server.users[].password", ConfigValueKind.String,
+                "Password in plain text. Prefer ntHash so no plain text sits on the card.", Secret: true),
+            new("server.users[].ntHash", ConfigValueKind.String,
+                "The password's NT hash, 32 hex digits (MD4 of the UTF-16LE password). Use instead of password.",
+                Secret: true, Pattern: NtHashPattern, PatternHint: NtHashHint),
+            new("server.users[].address", ConfigValueKind.String, "Fixed tunnel address for this user (optional)."),
+            new("server.users[].enabled", ConfigValueKind.Boolean, "Set false to refuse this user without deleting it.", true),
+            new("server.users[].maxSessions", ConfigValueKind.Integer, "Most tunnels this user may have open at once.", 1, Minimum: 1, Maximum: 1024),
+
+            new("clients", ConfigValueKind.ObjectArray, "The PPTP client role: VPN servers this gateway dials."),
+            new("clients[].name", ConfigValueKind.String, "Name of this connection (unique), used in logs and status.", Required: true),
+            new("clients[].enabled", ConfigValueKind.Boolean, "Set false to keep the entry but not dial it.", true),
+            new("clients[].server", ConfigValueKind.String, "Host name or IPv4 address of the VPN server.", Required: true),
+            new("clients[].user", ConfigValueKind.String, "User name to log in with.", Required: true),
+            new("clients[].password", ConfigValueKind.String, "Password in plain text. Prefer ntHash.", Secret: true),
+            new("clients[].ntHash", ConfigValueKind.String,
+                "The password's NT hash, 32 hex digits. Enough for MS-CHAP; PAP and CHAP need the password.",
+                Secret: true, Pattern: NtHashPattern, PatternHint: NtHashHint),
+        ]);
+        AddAuthAndMppe(keys, "clients[]", "this client accepts");
+        keys.AddRange(
+        [
+            new("clients[].redial", ConfigValueKind.Object, "How to dial again after the tunnel drops or fails to come up."),
+            new("clients[].redial.initialDelaySeconds", ConfigValueKind.Number, "Wait before the first redial; doubles on each failure.", 5.0, Minimum: 0, Maximum: 3600),
+            new("clients[].redial.maxDelaySeconds", ConfigValueKind.Number, "Longest wait between redials.", 300.0, Minimum: 1, Maximum: 86400),
+            new("clients[].redial.jitter", ConfigValueKind.Number, "Random spread of each wait, as a fraction (0.2 = ±20%).", 0.2, Minimum: 0, Maximum: 1),
+            new("clients[].defaultRoute", ConfigValueKind.Boolean, "Send all traffic through this tunnel.", false),
+            new("clients[].routes", ConfigValueKind.StringArray, "Prefixes (CIDR) to route through this tunnel.", Array.Empty<string>()),
+            new("clients[].usePeerDns", ConfigValueKind.Boolean, "Ask the server for DNS addresses.", false),
+            new("clients[].writeSystemResolvConf", ConfigValueKind.Boolean, "Write the server's DNS addresses to /etc/resolv.conf.", false),
+            new("clients[].interface", ConfigValueKind.String, "TUN interface name for this tunnel; default tun.clientPrefix plus its index.",
+                Pattern: "^[A-Za-z0-9_.-]{1,15}$", PatternHint: InterfaceHint),
+
+            new("ppp", ConfigValueKind.Object, "PPP link tuning shared by every tunnel."),
+            new("ppp.mru", ConfigValueKind.Integer, "Largest packet to receive.", 1400, Minimum: 576, Maximum: 1500),
+            new("ppp.mtu", ConfigValueKind.Integer, "Largest packet to send.", 1400, Minimum: 576, Maximum: 1500),
+            new("ppp.lcpEchoIntervalSeconds", ConfigValueKind.Integer, "Seconds between link keep-alive probes; 0 turns them off.", 10, Minimum: 0, Maximum: 3600),
+            new("ppp.lcpEchoFailures", ConfigValueKind.Integer, "Unanswered probes before the link is declared dead.", 3, Minimum: 1, Maximum: 100),
+            new("ppp.restartTimerSeconds", ConfigValueKind.Integer, "Seconds before a negotiation packet is sent again.", 3, Minimum: 1, Maximum: 60),
+            new("ppp.maxConfigure", ConfigValueKind.Integer, "Configure-Requests sent before negotiation gives up.", 10, Minimum: 1, Maximum: 100),
+
+            new("tun", ConfigValueKind.Object, "Names of the TUN interfaces the tunnels use."),
+            new("tun.serverPrefix", ConfigValueKind.String, "Server tunnels are named this plus a number.", "pptps", Pattern: "^[A-Za-z0-9_.-]{1,11}$", PatternHint: PrefixHint),
+            new("tun.clientPrefix", ConfigValueKind.String, "Client tunnels are named this plus a number.", "pptpc", Pattern: "^[A-Za-z0-9_.-]{1,11}$", PatternHint: PrefixHint),
+
+            new("forwarding", ConfigValueKind.Object, "Router use: forward packets between tunnels and the LAN."),
+            new("forwarding.enabled", ConfigValueKind.Boolean, "Turn on IPv4 forwarding.", false),
+            new("forwarding.masqueradeOut", ConfigValueKind.String, "NAT (masquerade) tunnel traffic leaving this interface, e.g. eth0.",
+                Pattern: "^[A-Za-z0-9_.-]{1,15}$", PatternHint: InterfaceHint),
+
+            new("hooks", ConfigValueKind.Object, "Scripts run when a tunnel comes up or goes down."),
+            new("hooks.ipUp", ConfigValueKind.String, "Absolute path of a script run when a tunnel is up."),
+            new("hooks.ipDown", ConfigValueKind.String, "Absolute path of a script run when a tunnel is down."),
+            new("hooks.timeoutSeconds", ConfigValueKind.Integer, "Seconds a hook may run before it is killed.", 10, Minimum: 1, Maximum: 300),
+
+            new("board", ConfigValueKind.Object, "The router board: buttons and LEDs."),
+            new("board.profile", ConfigValueKind.String, "Board profile name (e.g. raspberry-pi-4); leave out to detect."),
+            new("board.pins", ConfigValueKind.Object, "GPIO line numbers that override the profile's."),
+        ]);
+        foreach (var pin in BoardPinNames)
+        {
+            keys.Add(new($"board.pins.{pin}", ConfigValueKind.Integer, $"GPIO line of {pin}.", Minimum: 0, Maximum: 1023));
+        }
+        keys.AddRange(
+        [
+            new("board.buttons", ConfigValueKind.Object, "What each button press does. Reboot and shutdown are never the default."),
+            new("board.buttons.button1", ConfigValueKind.Object, "Button 1."),
+            new("board.buttons.button1.short", ConfigValueKind.String, "Action for a short press.", "show-status", ButtonActionNames),
+            new("board.buttons.button1.long", ConfigValueKind.String, "Action for a press over 2 s.", "reconnect", ButtonActionNames),
+            new("board.buttons.button1.veryLong", ConfigValueKind.String, "Action for a press over 8 s.", "none", ButtonActionNames),
+            new("board.buttons.button2", ConfigValueKind.Object, "Button 2."),
+            new("board.buttons.button2.short", ConfigValueKind.String, "Action for a short press.", "toggle-clients", ButtonActionNames),
+            new("board.buttons.button2.long", ConfigValueKind.String, "Action for a press over 2 s.", "reload-config", ButtonActionNames),
+        ]);
+        return [.. keys];
+    }
+
+    private static void AddAuthAndMppe(List<ConfigKey> keys, string prefix, string who)
+    {
+        keys.Add(new($"{prefix}.authMethods", ConfigValueKind.StringArray,
+            $"Authentication methods {who}. Only mschapv2 is reasonably safe; pap, chap and mschap load with a warning.",
+            DefaultAuthMethods, AuthMethodNames));
+        keys.Add(new($"{prefix}.mppe", ConfigValueKind.Object, "MPPE encryption policy."));
+        keys.Add(new($"{prefix}.mppe.required", ConfigValueKind.Boolean, "Refuse tunnels without MPPE encryption.", true));
+        keys.Add(new($"{prefix}.mppe.keyLengths", ConfigValueKind.IntegerArray, "MPPE key lengths allowed, in bits; 40 and 56 are weak.",
+            DefaultKeyLengths, ["40", "56", "128"]));
+        keys.Add(new($"{prefix}.mppe.allowStateless", ConfigValueKind.Boolean, "Allow stateless mode (a new key for every packet).", true));
+        keys.Add(new($"{prefix}.mppe.allowStateful", ConfigValueKind.Boolean, "Allow stateful mode (one lost packet forces a resync).", false));
+        keys.Add(new($"{prefix}.mppe.preferStateless", ConfigValueKind.Boolean, "Ask for stateless mode when both are allowed.", true));
+    }
+}

@@ -1,0 +1,430 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+
+namespace Firmware.Gateway.Configuration;
+
+/// <summary>Where the running configuration came from.</summary>
+internal enum ConfigSource
+{
+    BuiltInDefaults,
+    File,
+    LastGood,
+}
+
+/// <summary>Raised when the running configuration changes: before, after and what differs.</summary>
+internal sealed class ConfigChangedEventArgs(GatewayConfig oldConfig, GatewayConfig newConfig, ConfigDiff diff) : EventArgs
+{
+    public GatewayConfig OldConfig { get; } = oldConfig;
+
+    public GatewayConfig NewConfig { get; } = newConfig;
+
+    public ConfigDiff Diff { get; } = diff;
+}
+
+/// <summary>Where the service finds and keeps things; everything but the config path has a default.</summary>
+internal sealed record ConfigServiceOptions(string ConfigPath)
+{
+    public const string DefaultLastGoodPath = "/var/lib/pptp-gateway/last-good.json";
+
+    /// <summary>A copy of the last accepted file, used at boot when the card's file is missing or broken.</summary>
+    public string LastGoodPath { get; init; } = DefaultLastGoodPath;
+
+    /// <summary>Null: pptp-gateway.status.txt beside the config file.</summary>
+    public string? StatusPath { get; init; }
+
+    /// <summary>Quiet time after the last file event before reloading, so a PC writing in chunks yields one reload.</summary>
+    public TimeSpan Debounce { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Watch the file's folder for changes (off for one-shot use).</summary>
+    public bool Watch { get; init; } = true;
+}
+
+/// <summary>
+/// Owns the running configuration: loads it at boot (falling back to last-good, then to built-in safe
+/// defaults), reloads when the file changes (debounced on the <see cref="TimeProvider"/>) or when
+/// <see cref="Reload"/> is called (SIGHUP, the button), never applies a file that fails validation, keeps a
+/// last-good copy of every accepted file, writes the status file after every load, and raises
+/// <see cref="Changed"/> with a <see cref="ConfigDiff"/> so only what changed is applied. Never logs secrets.
+/// </summary>
+internal sealed partial class ConfigService : IDisposable
+{
+    private readonly ConfigServiceOptions _options;
+    private readonly ILocalNetworkProvider _networks;
+    private readonly TimeProvider _time;
+    private readonly ILogger<ConfigService> _logger;
+    private readonly Func<IReadOnlyList<string>>? _runningState;
+    private readonly StatusFileWriter _status;
+    private readonly Lock _gate = new();
+    private readonly ITimer _debounce;
+    private FileSystemWatcher? _watcher;
+    private ConfigLoadResult? _lastResult;
+    private string _runningNote = "";
+    private DateTimeOffset _appliedAt;
+    private int _fileEvents;
+    private bool _disposed;
+
+    /// <param name="runningState">Lines describing the running state (sessions, tunnels) for the status file;
+    /// the gateway supplies it, then calls <see cref="RefreshStatus"/> when they change.</param>
+    public ConfigService(
+        ConfigServiceOptions options, ILocalNetworkProvider networks, TimeProvider time, ILogger<ConfigService> logger,
+        Func<IReadOnlyList<string>>? runningState = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(networks);
+        ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(logger);
+        _options = options;
+        _networks = networks;
+        _time = time;
+        _logger = logger;
+        _runningState = runningState;
+        _status = new StatusFileWriter(options.StatusPath ?? StatusFileWriter.PathBeside(options.ConfigPath), time);
+        _debounce = time.CreateTimer(_ => OnDebounceElapsed(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>The configuration in force. <see cref="GatewayConfig.Default"/> until <see cref="Start"/>.</summary>
+    public GatewayConfig Current { get; private set; } = GatewayConfig.Default;
+
+    public ConfigSource Source { get; private set; } = ConfigSource.BuiltInDefaults;
+
+    /// <summary>The outcome of the most recent load of the card's file.</summary>
+    public ConfigLoadResult? LastResult
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _lastResult;
+            }
+        }
+    }
+
+    public StatusFileWriter StatusWriter => _status;
+
+    /// <summary>File-system events seen for the config file (tests wait on it before moving a fake clock).</summary>
+    public int FileEventCount => Volatile.Read(ref _fileEvents);
+
+    /// <summary>Raised, inside the service's lock, when the running configuration changes.</summary>
+    public event EventHandler<ConfigChangedEventArgs>? Changed;
+
+    /// <summary>Raised after every load attempt, accepted or not.</summary>
+    public event EventHandler<ConfigLoadResult>? Loaded;
+
+    /// <summary>Boot: loads the file, else last-good, else defaults; then starts watching the folder.</summary>
+    public ConfigLoadResult Start()
+    {
+        ConfigLoadResult result;
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            result = ConfigLoader.LoadFile(_options.ConfigPath, _networks);
+            _lastResult = result;
+            LogResult(result);
+            if (result.Config is { } config)
+            {
+                Apply(config, ConfigSource.File);
+                SaveLastGood(result);
+                _runningNote = "this file";
+            }
+            else if (TryLoadLastGood() is { } lastGood)
+            {
+                LogFallback(_logger, _options.LastGoodPath);
+                Apply(lastGood, ConfigSource.LastGood);
+                _runningNote = $"the last good copy ({_options.LastGoodPath}) because this file was rejected";
+            }
+            else
+            {
+                LogDefaults(_logger);
+                Apply(GatewayConfig.Default, ConfigSource.BuiltInDefaults);
+                _runningNote = "built-in safe defaults (no server, no clients) because this file was rejected and there is no usable last good copy";
+            }
+            WriteStatus();
+        }
+        StartWatching();
+        Loaded?.Invoke(this, result);
+        return result;
+    }
+
+    /// <summary>
+    /// Reads the file again now. An accepted file replaces the running configuration (raising
+    /// <see cref="Changed"/> when something differs); a rejected one changes nothing that runs.
+    /// </summary>
+    public ConfigLoadResult Reload()
+    {
+        ConfigLoadResult result;
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            result = ConfigLoader.LoadFile(_options.ConfigPath, _networks);
+            _lastResult = result;
+            LogResult(result);
+            if (result.Config is { } config)
+            {
+                Apply(config, ConfigSource.File);
+                SaveLastGood(result);
+                _runningNote = "this file";
+            }
+            else
+            {
+                LogKeptRunning(_logger, Source);
+
+                // After a boot fallback the note already says what runs and why; keeping it word for word
+                // spares the card a rewrite when the outcome is the same.
+                if (Source == ConfigSource.File)
+                {
+                    var since = _appliedAt.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+                    _runningNote = $"the configuration applied at {since} from this file's previous version; this file's changes were NOT applied";
+                }
+            }
+            WriteStatus();
+        }
+        Loaded?.Invoke(this, result);
+        return result;
+    }
+
+    /// <summary>Rewrites the status file if the running-state lines changed.</summary>
+    public void RefreshStatus()
+    {
+        lock (_gate)
+        {
+            WriteStatus();
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+            _disposed = true;
+        }
+        _watcher?.Dispose();
+        _debounce.Dispose();
+    }
+
+    private void Apply(GatewayConfig config, ConfigSource source)
+    {
+        var old = Current;
+        var diff = ConfigDiff.Between(old, config);
+        Current = config;
+        Source = source;
+        _appliedAt = _time.GetUtcNow();
+        if (!diff.IsEmpty)
+        {
+            LogApplied(_logger, source, diff);
+            Changed?.Invoke(this, new ConfigChangedEventArgs(old, config, diff));
+        }
+    }
+
+    private GatewayConfig? TryLoadLastGood()
+    {
+        if (!File.Exists(_options.LastGoodPath))
+        {
+            return null;
+        }
+        var lastGood = ConfigLoader.LoadFile(_options.LastGoodPath, _networks);
+        if (lastGood.Config is null)
+        {
+            LogLastGoodUnusable(_logger, _options.LastGoodPath, lastGood.ErrorCount);
+        }
+        return lastGood.Config;
+    }
+
+    private void SaveLastGood(ConfigLoadResult result)
+    {
+        if (result.Utf8 is null || AtomicFile.HasContent(_options.LastGoodPath, result.Utf8))
+        {
+            return;
+        }
+        try
+        {
+            AtomicFile.Write(_options.LastGoodPath, result.Utf8);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            LogLastGoodWriteFailed(_logger, _options.LastGoodPath, e.Message);
+        }
+    }
+
+    private void WriteStatus()
+    {
+        var lines = new List<string> { "Config file: " + _options.ConfigPath };
+        if (_lastResult is { } result)
+        {
+            lines.Add("Result: " + ConfigReport.Summary(result));
+            lines.Add("Running: " + _runningNote);
+            if (result.ErrorCount > 0)
+            {
+                lines.Add("Errors:");
+                lines.AddRange(result.Errors.Select(d => "  " + d.ToString()));
+            }
+            if (result.WarningCount > 0)
+            {
+                lines.Add("Warnings:");
+                lines.AddRange(result.Warnings.Select(d => "  " + d.ToString()));
+            }
+        }
+        lines.Add("Configuration:");
+        lines.AddRange(ConfigReport.Describe(Current).Select(l => "  " + l));
+        if (_runningState is not null)
+        {
+            lines.Add("State:");
+            try
+            {
+                lines.AddRange(_runningState().Select(l => "  " + l));
+            }
+            catch (InvalidOperationException e)
+            {
+                lines.Add("  (state unavailable: " + e.Message + ")");
+            }
+        }
+
+        try
+        {
+            _status.Write(lines);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            LogStatusWriteFailed(_logger, _status.StatusPath, e.Message);
+        }
+    }
+
+    private void StartWatching()
+    {
+        if (!_options.Watch)
+        {
+            return;
+        }
+        var full = Path.GetFullPath(_options.ConfigPath);
+        var directory = Path.GetDirectoryName(full);
+        if (directory is null || !Directory.Exists(directory))
+        {
+            LogCannotWatch(_logger, directory ?? full);
+            return;
+        }
+        try
+        {
+            var watcher = new FileSystemWatcher(directory)
+            {
+                NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.Size | NotifyFilters.CreationTime,
+                IncludeSubdirectories = false,
+            };
+            var name = Path.GetFileName(full);
+            FileSystemEventHandler onEvent = (_, e) => OnFileEvent(e.Name, name);
+            watcher.Changed += onEvent;
+            watcher.Created += onEvent;
+            watcher.Deleted += onEvent;
+            watcher.Renamed += (_, e) =>
+            {
+                OnFileEvent(e.Name, name);
+                OnFileEvent(e.OldName, name);
+            };
+            watcher.Error += (_, _) => ScheduleReload();
+            watcher.EnableRaisingEvents = true;
+            _watcher = watcher;
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or PlatformNotSupportedException)
+        {
+            LogCannotWatch(_logger, directory);
+        }
+    }
+
+    private void OnFileEvent(string? changed, string configName)
+    {
+        // FAT is case-insensitive, and the status file and temp files live in the same folder.
+        if (string.Equals(changed, configName, StringComparison.OrdinalIgnoreCase))
+        {
+            Interlocked.Increment(ref _fileEvents);
+            ScheduleReload();
+        }
+    }
+
+    private void ScheduleReload()
+    {
+        lock (_gate)
+        {
+            if (!_disposed)
+            {
+                _debounce.Change(_options.Debounce, Timeout.InfiniteTimeSpan);
+            }
+        }
+    }
+
+    private void OnDebounceElapsed()
+    {
+        try
+        {
+            LogFileChanged(_logger, _options.ConfigPath);
+            Reload();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Shutting down.
+        }
+    }
+
+    private void LogResult(ConfigLoadResult result)
+    {
+        if (result.Accepted)
+        {
+            LogAccepted(_logger, result.File, result.WarningCount);
+        }
+        else
+        {
+            LogRejected(_logger, result.File, result.ErrorCount);
+        }
+        foreach (var diagnostic in result.Diagnostics)
+        {
+            if (diagnostic.IsError)
+            {
+                LogDiagnosticError(_logger, diagnostic.ToString());
+            }
+            else
+            {
+                LogDiagnosticWarning(_logger, diagnostic.ToString());
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Configuration {File} accepted with {Warnings} warning(s)")]
+    private static partial void LogAccepted(ILogger logger, string file, int warnings);
+
+    [LoggerMessage(EventId = 101, Level = LogLevel.Error, Message = "Configuration {File} rejected with {Errors} error(s)")]
+    private static partial void LogRejected(ILogger logger, string file, int errors);
+
+    [LoggerMessage(EventId = 102, Level = LogLevel.Error, Message = "Configuration {Diagnostic}")]
+    private static partial void LogDiagnosticError(ILogger logger, string diagnostic);
+
+    [LoggerMessage(EventId = 103, Level = LogLevel.Warning, Message = "Configuration {Diagnostic}")]
+    private static partial void LogDiagnosticWarning(ILogger logger, string diagnostic);
+
+    [LoggerMessage(EventId = 104, Level = LogLevel.Information, Message = "Configuration applied from {Source}: {Diff}")]
+    private static partial void LogApplied(ILogger logger, ConfigSource source, ConfigDiff diff);
+
+    [LoggerMessage(EventId = 105, Level = LogLevel.Warning, Message = "Configuration change not applied; still running the configuration from {Source}")]
+    private static partial void LogKeptRunning(ILogger logger, ConfigSource source);
+
+    [LoggerMessage(EventId = 106, Level = LogLevel.Warning, Message = "Falling back to the last good configuration {Path}")]
+    private static partial void LogFallback(ILogger logger, string path);
+
+    [LoggerMessage(EventId = 107, Level = LogLevel.Warning, Message = "No usable configuration; running built-in safe defaults (no server, no clients)")]
+    private static partial void LogDefaults(ILogger logger);
+
+    [LoggerMessage(EventId = 108, Level = LogLevel.Warning, Message = "Last good configuration {Path} is unusable ({Errors} error(s))")]
+    private static partial void LogLastGoodUnusable(ILogger logger, string path, int errors);
+
+    [LoggerMessage(EventId = 109, Level = LogLevel.Warning, Message = "Cannot save the last good configuration to {Path}: {Reason}")]
+    private static partial void LogLastGoodWriteFailed(ILogger logger, string path, string reason);
+
+    [LoggerMessage(EventId = 110, Level = LogLevel.Warning, Message = "Cannot write the status file {Path}: {Reason}")]
+    private static partial void LogStatusWriteFailed(ILogger logger, string path, string reason);
+
+    [LoggerMessage(EventId = 111, Level = LogLevel.Warning, Message = "Cannot watch {Directory} for configuration changes; reload with SIGHUP")]
+    private static partial void LogCannotWatch(ILogger logger, string directory);
+
+    [LoggerMessage(EventId = 112, Level = LogLevel.Information, Message = "Configuration file {File} changed; reloading")]
+    private static partial void LogFileChanged(ILogger logger, string file);
+}

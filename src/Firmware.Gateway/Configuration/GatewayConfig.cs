@@ -1,0 +1,147 @@
+using System.Net;
+using Firmware.Protocol.Auth;
+using Microsoft.Extensions.Logging;
+
+namespace Firmware.Gateway.Configuration;
+
+/// <summary>
+/// The whole validated configuration. <see cref="Default"/> is what runs with no usable file: no server,
+/// no clients, so nothing is exposed.
+/// </summary>
+internal sealed record GatewayConfig(
+    ServerOptions? Server,
+    ValueList<ClientOptions> Clients,
+    PppOptions Ppp,
+    TunOptions Tun,
+    ForwardingOptions Forwarding,
+    HookOptions Hooks,
+    BoardOptions Board,
+    LoggingOptions Logging)
+{
+    public static GatewayConfig Default { get; } = new(
+        null, ValueList<ClientOptions>.Empty, PppOptions.Default, TunOptions.Default, ForwardingOptions.Default,
+        HookOptions.Default, BoardOptions.Default, LoggingOptions.Default);
+
+    /// <summary>True when the server section is present and enabled.</summary>
+    public bool RunsServer => Server is { Enabled: true };
+}
+
+/// <summary>The server role: listener, tunnel addressing, limits, users and security policy.</summary>
+internal sealed record ServerOptions(
+    bool Enabled,
+    IPAddress Listen,
+    IPAddress LocalAddress,
+    ValueList<AddressRange> Pool,
+    ValueList<IPAddress> Dns,
+    ValueList<IPAddress> Wins,
+    int MaxSessions,
+    int MaxConnectionsPerSource,
+    ValueList<AuthMethod> AuthMethods,
+    MppePolicy Mppe,
+    LockoutPolicy Lockout,
+    ValueList<UserOptions> Users)
+{
+    /// <summary>The same settings without the users, to tell "server settings changed" from "users changed".</summary>
+    public ServerOptions WithoutUsers() => this with { Users = ValueList<UserOptions>.Empty };
+}
+
+/// <summary>One account on the server. <see cref="Secret"/> prints as *** only.</summary>
+internal sealed record UserOptions(string Name, ConfigSecret Secret, IPAddress? Address, bool Enabled, int MaxSessions);
+
+/// <summary>MPPE policy; the defaults are the strongest PPTP allows.</summary>
+internal sealed record MppePolicy(bool Required, ValueList<int> KeyLengths, bool AllowStateless, bool AllowStateful, bool PreferStateless)
+{
+    public static MppePolicy Default { get; } = new(true, ValueList.Of(128), true, false, true);
+}
+
+/// <summary>Lock a user name out after <see cref="Failures"/> failed logins within <see cref="Window"/>.</summary>
+internal sealed record LockoutPolicy(int Failures, TimeSpan Window, TimeSpan Duration)
+{
+    public static LockoutPolicy Default { get; } = new(5, TimeSpan.FromSeconds(300), TimeSpan.FromSeconds(900));
+}
+
+/// <summary>One VPN server this gateway dials.</summary>
+internal sealed record ClientOptions(
+    string Name,
+    bool Enabled,
+    string Server,
+    string User,
+    ConfigSecret Secret,
+    ValueList<AuthMethod> AuthMethods,
+    MppePolicy Mppe,
+    RedialPolicy Redial,
+    bool DefaultRoute,
+    ValueList<IPNetwork> Routes,
+    bool UsePeerDns,
+    bool WriteSystemResolvConf,
+    string Interface);
+
+/// <summary>Exponential back-off between dial attempts, with random spread.</summary>
+internal sealed record RedialPolicy(TimeSpan InitialDelay, TimeSpan MaxDelay, double Jitter)
+{
+    public static RedialPolicy Default { get; } = new(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(300), 0.2);
+}
+
+/// <summary>PPP tuning shared by every link.</summary>
+internal sealed record PppOptions(int Mru, int Mtu, TimeSpan LcpEchoInterval, int LcpEchoFailures, TimeSpan RestartTimer, int MaxConfigure)
+{
+    public static PppOptions Default { get; } = new(1400, 1400, TimeSpan.FromSeconds(10), 3, TimeSpan.FromSeconds(3), 10);
+}
+
+/// <summary>TUN interface names: prefix plus a number.</summary>
+internal sealed record TunOptions(string ServerPrefix, string ClientPrefix)
+{
+    public static TunOptions Default { get; } = new("pptps", "pptpc");
+}
+
+/// <summary>Router use: IPv4 forwarding and NAT out of one interface.</summary>
+internal sealed record ForwardingOptions(bool Enabled, string? MasqueradeOut)
+{
+    public static ForwardingOptions Default { get; } = new(false, null);
+}
+
+/// <summary>Scripts run on tunnel up/down.</summary>
+internal sealed record HookOptions(string? IpUp, string? IpDown, TimeSpan Timeout)
+{
+    public static HookOptions Default { get; } = new(null, null, TimeSpan.FromSeconds(10));
+}
+
+/// <summary>What a button press does. Reboot and shutdown are only ever set by the file.</summary>
+internal enum ButtonAction
+{
+    None,
+    ShowStatus,
+    Reconnect,
+    ReloadConfig,
+    ToggleServer,
+    ToggleClients,
+    Reboot,
+    Shutdown,
+}
+
+/// <summary>GPIO line overrides; null keeps the board profile's line.</summary>
+internal sealed record BoardPins(int? Button1, int? Button2, int? LedStatus, int? LedServer, int? LedClient)
+{
+    public static BoardPins Default { get; } = new(null, null, null, null, null);
+}
+
+/// <summary>Button press actions for the two buttons.</summary>
+internal sealed record ButtonActions(
+    ButtonAction Button1Short, ButtonAction Button1Long, ButtonAction Button1VeryLong,
+    ButtonAction Button2Short, ButtonAction Button2Long)
+{
+    public static ButtonActions Default { get; } = new(
+        ButtonAction.ShowStatus, ButtonAction.Reconnect, ButtonAction.None, ButtonAction.ToggleClients, ButtonAction.ReloadConfig);
+}
+
+/// <summary>The board: profile, pin overrides and button actions.</summary>
+internal sealed record BoardOptions(string? Profile, BoardPins Pins, ButtonActions Buttons)
+{
+    public static BoardOptions Default { get; } = new(null, BoardPins.Default, ButtonActions.Default);
+}
+
+/// <summary>Logging.</summary>
+internal sealed record LoggingOptions(LogLevel Level)
+{
+    public static LoggingOptions Default { get; } = new(LogLevel.Information);
+}
