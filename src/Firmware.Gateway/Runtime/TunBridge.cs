@@ -1,0 +1,130 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Net;
+using Firmware.Platform.Tun;
+using Firmware.Protocol.Ppp;
+
+namespace Firmware.Gateway.Runtime;
+
+/// <summary>
+/// One TUN device and its reader: a dedicated thread reads each IP packet into a pooled buffer after the
+/// header room and hands it to the session that owns its destination (a server's TUN serves many clients,
+/// routed by their assigned addresses) or to the one session of a client's TUN. Packets for no session are
+/// dropped and counted. When the device disappears under us, <see cref="DeviceLost"/> fires once.
+/// </summary>
+public sealed class TunBridge : IDisposable
+{
+    private readonly ITunDevice _tun;
+    private readonly PacketBufferPool _pool;
+    private readonly ConcurrentDictionary<uint, TunnelSession> _byAddress = new();
+    private readonly Thread _reader;
+    private volatile TunnelSession? _onlySession;
+    private volatile bool _stopping;
+    private long _noSession, _overflow, _writeFailures, _read;
+
+    public TunBridge(ITunDevice tun, PacketBufferPool pool)
+    {
+        _tun = tun;
+        _pool = pool;
+        _reader = new Thread(ReadLoop) { IsBackground = true, Name = $"tun-{tun.Name}" };
+    }
+
+    public string Name => _tun.Name;
+
+    /// <summary>Raised on the reader thread when the device stopped working (e.g. deleted by `ip link del`).</summary>
+    public event Action<TunBridge>? DeviceLost;
+
+    public long NoSessionDrops => Interlocked.Read(ref _noSession);
+    public long OverflowDrops => Interlocked.Read(ref _overflow);
+    public long WriteFailures => Interlocked.Read(ref _writeFailures);
+    public long PacketsRead => Interlocked.Read(ref _read);
+
+    public void Start() => _reader.Start();
+
+    /// <summary>Packets to <paramref name="address"/> go to <paramref name="session"/> (server side).</summary>
+    public void Route(IPAddress address, TunnelSession session) => _byAddress[Key(address)] = session;
+
+    public void Unroute(IPAddress address, TunnelSession session)
+        => _byAddress.TryRemove(new KeyValuePair<uint, TunnelSession>(Key(address), session));
+
+    /// <summary>Every packet goes to <paramref name="session"/> (a client's own TUN); null stops that.</summary>
+    public void RouteAll(TunnelSession? session) => _onlySession = session;
+
+    /// <summary>Writes a packet from a session to the kernel. Called on that session's loop.</summary>
+    public void Write(PppProtocol protocol, ReadOnlySpan<byte> packet)
+    {
+        _ = protocol;
+        if (!_tun.Write(packet))
+        {
+            Interlocked.Increment(ref _writeFailures);
+        }
+    }
+
+    private void ReadLoop()
+    {
+        Span<byte> scratch = stackalloc byte[PacketBufferPool.BufferSize];
+        while (true)
+        {
+            var buffer = _pool.Rent();
+            if (buffer is null)
+            {
+                Interlocked.Increment(ref _overflow);
+                // Drain one packet into a scratch buffer so the kernel queue keeps moving.
+                if (_tun.Read(scratch) < 0)
+                {
+                    break;
+                }
+                continue;
+            }
+            var n = _tun.Read(buffer.AsSpan(PacketBufferPool.HeaderRoom));
+            if (n < 0)
+            {
+                _pool.Return(buffer);
+                break;
+            }
+            Interlocked.Increment(ref _read);
+            var session = _onlySession ?? FindSession(buffer.AsSpan(PacketBufferPool.HeaderRoom, n));
+            if (session is null)
+            {
+                Interlocked.Increment(ref _noSession);
+                _pool.Return(buffer);
+                continue;
+            }
+            if (!session.PostTun(buffer, PacketBufferPool.HeaderRoom, n))
+            {
+                Interlocked.Increment(ref _overflow);
+                _pool.Return(buffer);
+            }
+        }
+        if (!_stopping)
+        {
+            DeviceLost?.Invoke(this);
+        }
+    }
+
+    private TunnelSession? FindSession(ReadOnlySpan<byte> packet)
+    {
+        if (packet.Length < 20 || packet[0] >> 4 != 4)
+        {
+            return null;
+        }
+        return _byAddress.TryGetValue(BinaryPrimitives.ReadUInt32BigEndian(packet[16..]), out var s) ? s : null;
+    }
+
+    private static uint Key(IPAddress address)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        address.TryWriteBytes(bytes, out _);
+        return BinaryPrimitives.ReadUInt32BigEndian(bytes);
+    }
+
+    public void Dispose()
+    {
+        _stopping = true;
+        _tun.Dispose();
+        if (_reader.IsAlive)
+        {
+            _reader.Join(TimeSpan.FromSeconds(2));
+        }
+    }
+}
