@@ -104,6 +104,9 @@ public sealed class TunnelSession : IPptpControlHost, IGreWindowHost<byte[]>, IP
     public string? LastReason { get; private set; }
     public PppNegotiatedParameters? Negotiated { get; private set; }
 
+    /// <summary>The MPPE mode once encryption is up (e.g. "MPPE-128 stateless"), for status and logs.</summary>
+    public string? EncryptionDescription { get; private set; }
+
     /// <summary>Free-form data of the owning server/client (e.g. the address it assigned).</summary>
     public object? HostData { get; set; }
 
@@ -153,6 +156,9 @@ public sealed class TunnelSession : IPptpControlHost, IGreWindowHost<byte[]>, IP
         _socket.Dispose();
         await reader.ConfigureAwait(false);
     }
+
+    /// <summary>Server: the address IPCP assigns, when it changed after authentication (a user's static address).</summary>
+    public void AssignPeerAddress(IPAddress address) => _ppp?.Ipcp?.AssignPeerAddress(address);
 
     /// <summary>Asks the tunnel to close (posted into its loop).</summary>
     public void RequestClose(string reason) => Post(() => Shutdown(reason));
@@ -298,6 +304,9 @@ public sealed class TunnelSession : IPptpControlHost, IGreWindowHost<byte[]>, IP
             case PppSessionEventKind.AuthenticationFailed:
                 LastReason = sessionEvent.Reason;
                 _host.OnAuthentication(this, false, _ppp?.Negotiated.UserName, sessionEvent.Reason);
+                break;
+            case PppSessionEventKind.EncryptionUp:
+                EncryptionDescription = sessionEvent.Reason ?? "MPPE";
                 break;
             case PppSessionEventKind.NetworkUp when State != TunnelState.Up && _ppp is not null:
                 Negotiated = _ppp.Negotiated;

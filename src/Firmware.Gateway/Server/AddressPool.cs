@@ -10,18 +10,26 @@ namespace Firmware.Gateway.Server;
 /// </summary>
 public sealed class AddressPool
 {
-    private readonly uint _first;
-    private readonly uint _last;
+    private readonly (uint First, uint Last)[] _ranges;
     private readonly HashSet<uint> _reserved = [];
     private readonly HashSet<uint> _inUse = [];
 
     public AddressPool(IPAddress first, IPAddress last, IEnumerable<IPAddress>? reserved = null)
+        : this([(first, last)], reserved)
     {
-        _first = ToUInt32(first);
-        _last = ToUInt32(last);
-        if (_last < _first)
+    }
+
+    /// <summary>A pool over several ranges (a config's pool may list a few), lowest addresses first.</summary>
+    public AddressPool(IEnumerable<(IPAddress First, IPAddress Last)> ranges, IEnumerable<IPAddress>? reserved = null)
+    {
+        ArgumentNullException.ThrowIfNull(ranges);
+        _ranges = [.. ranges.Select(r => (ToUInt32(r.First), ToUInt32(r.Last))).OrderBy(r => r.Item1)];
+        foreach (var (first, last) in _ranges)
         {
-            throw new ArgumentException($"pool range {first}-{last} is empty", nameof(last));
+            if (last < first)
+            {
+                throw new ArgumentException($"pool range {FromUInt32(first)}-{FromUInt32(last)} is empty", nameof(ranges));
+            }
         }
         foreach (var address in reserved ?? [])
         {
@@ -39,19 +47,23 @@ public sealed class AddressPool
     }
 
     /// <summary>Addresses the pool could hand out when empty.</summary>
-    public int Capacity => (int)Math.Min(int.MaxValue, (long)_last - _first + 1 - _reserved.Count(a => a >= _first && a <= _last));
+    public int Capacity => (int)Math.Min(int.MaxValue,
+        _ranges.Sum(r => (long)r.Last - r.First + 1 - _reserved.Count(a => a >= r.First && a <= r.Last)));
 
     public int InUse => _inUse.Count;
 
     /// <summary>Takes the lowest free address; null when the pool has run dry.</summary>
     public IPAddress? Allocate()
     {
-        for (var a = (long)_first; a <= _last; a++)
+        foreach (var (first, last) in _ranges)
         {
-            var candidate = (uint)a;
-            if (!_reserved.Contains(candidate) && _inUse.Add(candidate))
+            for (var a = (long)first; a <= last; a++)
             {
-                return FromUInt32(candidate);
+                var candidate = (uint)a;
+                if (!_reserved.Contains(candidate) && _inUse.Add(candidate))
+                {
+                    return FromUInt32(candidate);
+                }
             }
         }
         return null;

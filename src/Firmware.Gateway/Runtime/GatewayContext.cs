@@ -1,0 +1,132 @@
+using System.Globalization;
+using Firmware.Gateway.Configuration;
+using Firmware.Gateway.Hooks;
+using Firmware.Platform.Netlink;
+using Firmware.Protocol.Auth;
+using Firmware.Protocol.Ppp;
+using Microsoft.Extensions.Logging;
+
+namespace Firmware.Gateway.Runtime;
+
+/// <summary>State changes the board (LEDs) and the status file follow.</summary>
+internal sealed class GatewayEvents
+{
+    private long _authFailures;
+
+    /// <summary>Raised after any tunnel came up, went down or failed; handlers must not block.</summary>
+    public event Action? StateChanged;
+
+    public long AuthenticationFailures => Interlocked.Read(ref _authFailures);
+
+    public void Changed() => StateChanged?.Invoke();
+
+    public void AuthenticationFailed()
+    {
+        Interlocked.Increment(ref _authFailures);
+        StateChanged?.Invoke();
+    }
+}
+
+/// <summary>What every server and client tunnel shares: time, logs, the GRE socket, buffers, netlink, hooks.</summary>
+internal sealed partial class GatewayContext
+{
+    public required TimeProvider Time { get; init; }
+    public required ILogger Logger { get; init; }
+    public required GreMultiplexer Gre { get; init; }
+    public required PacketBufferPool Pool { get; init; }
+    public required RouteNetlink Netlink { get; init; }
+    public required HookOptions Hooks { get; set; }
+    public GatewayEvents Events { get; } = new();
+
+    public AuthEnvironment AuthEnvironment(TunnelSession session, PppOptions ppp) => new()
+    {
+        Time = Time,
+        Random = System.Security.Cryptography.RandomNumberGenerator.Fill,
+        Dispatch = session.Post,
+        Options = PppOptionsBuilder.Auth(ppp),
+    };
+
+    /// <summary>Starts an ip-up/ip-down script in the background; its outcome is logged, nothing waits for it.</summary>
+    public void RunHook(string? script, TunnelSession session, PppNegotiatedParameters link, string interfaceName)
+    {
+        if (string.IsNullOrEmpty(script))
+        {
+            return;
+        }
+        var context = new LinkHookContext(
+            interfaceName,
+            link.LocalAddress?.ToString() ?? "",
+            link.PeerAddress?.ToString() ?? "",
+            link.UserName ?? "",
+            session.Name,
+            link.PrimaryDns?.ToString(),
+            link.SecondaryDns?.ToString(),
+            session.BytesSent,
+            session.BytesReceived,
+            session.UpSince is { } up ? Time.GetUtcNow() - up : TimeSpan.Zero);
+        var runner = new HookRunner(Hooks.Timeout);
+        _ = Task.Run(async () =>
+        {
+            var (outcome, output) = await runner.RunAsync(script, context).ConfigureAwait(false);
+            if (outcome == HookOutcome.Succeeded)
+            {
+                LogHook(Logger, script, session.Name, "done", output);
+            }
+            else
+            {
+                LogHookFailed(Logger, script, session.Name, outcome.ToString().ToLower(CultureInfo.InvariantCulture), output);
+            }
+        });
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "hook {Script} for {Session}: {Outcome} {Output}")]
+    private static partial void LogHook(ILogger logger, string script, string session, string outcome, string output);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "hook {Script} for {Session}: {Outcome} {Output}")]
+    private static partial void LogHookFailed(ILogger logger, string script, string session, string outcome, string output);
+}
+
+/// <summary>Adapts a lambda to the PPP session's auth factory seam.</summary>
+internal sealed class DelegateAuthFactory(Func<AuthMethod, AuthRole, IAuthProtocol> create) : IPppAuthFactory
+{
+    public IAuthProtocol Create(AuthMethod method, AuthRole role) => create(method, role);
+}
+
+/// <summary>The configured users as the authenticator's user store (passwords or NT hashes, disabled flag).</summary>
+internal static class ConfigUserStore
+{
+    public static IUserStore From(IEnumerable<UserOptions> users)
+    {
+        var store = new InMemoryUserStore();
+        foreach (var user in users)
+        {
+            var secret = user.Secret.HasPassword
+                ? UserSecret.FromPassword(user.Secret.Password!, isDisabled: !user.Enabled)
+                : UserSecret.FromNtHash(user.Secret.NtHash, isDisabled: !user.Enabled);
+            store.Set(user.Name, secret);
+        }
+        return store;
+    }
+}
+
+/// <summary>
+/// Wraps the user store so a locked-out user or source gets a disabled account: the exchange fails the
+/// ordinary way (no hint to a guesser that the password was right) and the lock is logged once.
+/// </summary>
+internal sealed class LockoutUserStore(IUserStore inner, Server.LoginLockout lockout, string source) : IUserStore
+{
+    public bool TryGetSecret(string userName, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out UserSecret? secret)
+    {
+        if (!inner.TryGetSecret(userName, out secret))
+        {
+            return false;
+        }
+        if (lockout.LockedUntil(userName, source) is not null)
+        {
+            secret = secret.Password is not null
+                ? UserSecret.FromPassword(secret.Password, isDisabled: true)
+                : UserSecret.FromNtHash(secret.NtPasswordHash, isDisabled: true);
+        }
+        return true;
+    }
+}

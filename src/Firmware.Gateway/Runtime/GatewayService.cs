@@ -1,0 +1,416 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Firmware.Gateway.Configuration;
+using Firmware.Gateway.Logging;
+using Firmware.Gateway.Status;
+using Firmware.Platform.Linux;
+using Firmware.Platform.Netlink;
+using Firmware.Platform.Tun;
+using Microsoft.Extensions.Logging;
+
+namespace Firmware.Gateway.Runtime;
+
+/// <summary>Where the service keeps its runtime files; tests and the demo move them.</summary>
+internal sealed record GatewayPaths(string ControlSocket)
+{
+    public static GatewayPaths Default { get; } = new(ControlSocketServer.DefaultPath);
+}
+
+/// <summary>
+/// The running gateway: the GRE socket and buffer pool shared by all tunnels, the server (with its TUN) and
+/// every configured client, forwarding/NAT for router use, and the control socket. Applies config reloads by
+/// changing only what changed. Stops within a few seconds, sending Stop-Control-Connection to every peer and
+/// removing every route, rule and interface it created.
+/// </summary>
+internal sealed partial class GatewayService : IAsyncDisposable
+{
+    private const string NatTable = "pptp_gateway";
+
+    private readonly JournalLoggerSink _logs;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly GatewayPaths _paths;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, ClientRuntime> _clients = new(StringComparer.OrdinalIgnoreCase);
+    private GatewayConfig _config;
+    private GatewayContext? _context;
+    private ServerRuntime? _server;
+    private TunBridge? _serverTun;
+    private ControlSocketServer? _control;
+    private string? _previousForwarding;
+    private bool _natInstalled;
+
+    public GatewayService(GatewayConfig config, JournalLoggerSink logs, TimeProvider time, GatewayPaths paths)
+    {
+        _config = config;
+        _logs = logs;
+        _logger = logs.For("gateway");
+        _time = time;
+        _paths = paths;
+        StartedAt = time.GetUtcNow();
+    }
+
+    public DateTimeOffset StartedAt { get; }
+
+    /// <summary>Set by the command so status can say which config file runs and how it loaded.</summary>
+    public Func<(string? File, string State)>? ConfigInfo { get; set; }
+
+    /// <summary>Raised when a button or the control socket asks for a reload.</summary>
+    public event Action? ReloadRequested;
+
+    public GatewayEvents Events => _context?.Events ?? throw new InvalidOperationException("not started");
+
+    public void Start()
+    {
+        var netlink = new RouteNetlink();
+        var pool = new PacketBufferPool();
+        var gre = new GreMultiplexer(new RawGreTransport(null), pool);
+        _context = new GatewayContext
+        {
+            Time = _time,
+            Logger = _logs.For("tunnel"),
+            Gre = gre,
+            Pool = pool,
+            Netlink = netlink,
+            Hooks = _config.Hooks,
+        };
+        gre.Start();
+        StartForwarding(_config.Forwarding);
+        if (_config.RunsServer)
+        {
+            StartServer(_config.Server!);
+        }
+        foreach (var client in _config.Clients.Where(c => c.Enabled))
+        {
+            StartClient(client);
+        }
+        _control = new ControlSocketServer(_paths.ControlSocket, HandleCommandAsync);
+        _control.Start();
+        LogStarted(_logger, _config.RunsServer ? "server" : "no server", _clients.Count);
+    }
+
+    private void StartServer(ServerOptions server)
+    {
+        var context = _context!;
+        var tun = TunDevice.Open(_config.Tun.ServerPrefix + "0");
+        var index = context.Netlink.GetInterfaceIndex(tun.Name);
+        context.Netlink.SetMtu(index, _config.Ppp.Mtu);
+        context.Netlink.AddAddress(index, server.LocalAddress, null, 32);
+        context.Netlink.SetLinkUp(index, up: true);
+        _serverTun = new TunBridge(tun, context.Pool);
+        _serverTun.DeviceLost += bridge =>
+        {
+            LogTunLost(_logger, bridge.Name);
+            foreach (var session in _server?.Sessions ?? [])
+            {
+                session.RequestClose($"interface {bridge.Name} disappeared");
+            }
+        };
+        _serverTun.Start();
+        _server = new ServerRuntime(server, _config.Ppp, context, _serverTun, index);
+        _server.Start();
+    }
+
+    private async Task StopServerAsync()
+    {
+        if (_server is not null)
+        {
+            foreach (var session in _server.Sessions)
+            {
+                session.RequestClose("server stopping");
+            }
+            await _server.DisposeAsync().ConfigureAwait(false);
+            _server = null;
+        }
+        _serverTun?.Dispose();
+        _serverTun = null;
+    }
+
+    private void StartClient(ClientOptions options)
+    {
+        var client = new ClientRuntime(options, _config.Ppp, _context!);
+        lock (_gate)
+        {
+            _clients[options.Name] = client;
+        }
+        client.Start();
+    }
+
+    private async Task StopClientAsync(string name)
+    {
+        ClientRuntime? client;
+        lock (_gate)
+        {
+            _clients.Remove(name, out client);
+        }
+        if (client is not null)
+        {
+            await client.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Connects every client if none is wanted, else disconnects them all (button 1, short press).</summary>
+    public void ToggleClients()
+    {
+        var clients = Clients;
+        var anyWanted = clients.Any(c => c.Wanted);
+        foreach (var client in clients)
+        {
+            if (anyWanted)
+            {
+                client.Disconnect();
+            }
+            else
+            {
+                client.Connect();
+            }
+        }
+    }
+
+    public IReadOnlyList<ClientRuntime> Clients
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _clients.Values];
+            }
+        }
+    }
+
+    public int ServerSessionCount => _server?.Sessions.Count(s => s.State == TunnelState.Up) ?? 0;
+
+    /// <summary>Applies an accepted config change: only what changed is restarted.</summary>
+    public async Task ApplyAsync(GatewayConfig next, ConfigDiff diff)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        ArgumentNullException.ThrowIfNull(diff);
+        var previous = _config;
+        _config = next;
+        _logs.Minimum = next.Logging.Level;
+        if (diff.ServerChanged || diff.PppChanged || diff.TunChanged || previous.RunsServer != next.RunsServer)
+        {
+            LogApplying(_logger, "server settings changed: restarting the server (its sessions reconnect)");
+            await StopServerAsync().ConfigureAwait(false);
+            if (next.RunsServer)
+            {
+                StartServer(next.Server!);
+            }
+        }
+        else if (next.Server is not null && (diff.UsersAdded.Count + diff.UsersRemoved.Count + diff.UsersChanged.Count) > 0)
+        {
+            LogApplying(_logger, "users changed: new logins use the new list, live sessions stay");
+            _server?.ReplaceUsers(next.Server.Users);
+        }
+
+        var restart = diff.PppChanged || diff.TunChanged;
+        foreach (var name in diff.ClientsRemoved.Concat(diff.ClientsChanged).Concat(restart ? previous.Clients.Select(c => c.Name) : []).Distinct(StringComparer.OrdinalIgnoreCase))
+        {
+            await StopClientAsync(name).ConfigureAwait(false);
+        }
+        foreach (var client in next.Clients.Where(c => c.Enabled))
+        {
+            bool running;
+            lock (_gate)
+            {
+                running = _clients.ContainsKey(client.Name);
+            }
+            if (!running)
+            {
+                StartClient(client);
+            }
+        }
+        _context!.Hooks = next.Hooks;
+        if (diff.ForwardingChanged)
+        {
+            StopForwarding();
+            StartForwarding(next.Forwarding);
+        }
+    }
+
+    private void StartForwarding(ForwardingOptions forwarding)
+    {
+        if (!forwarding.Enabled)
+        {
+            return;
+        }
+        _previousForwarding = Sysctl.Write("net.ipv4.ip_forward", "1");
+        if (!string.IsNullOrEmpty(forwarding.MasqueradeOut))
+        {
+            var script = $"add table ip {NatTable}\n"
+                + $"add chain ip {NatTable} postrouting {{ type nat hook postrouting priority srcnat; }}\n"
+                + $"add rule ip {NatTable} postrouting oifname \"{forwarding.MasqueradeOut}\" masquerade\n";
+            _natInstalled = RunNft(script);
+        }
+    }
+
+    private void StopForwarding()
+    {
+        if (_natInstalled)
+        {
+            RunNft($"delete table ip {NatTable}\n");
+            _natInstalled = false;
+        }
+        if (_previousForwarding is not null)
+        {
+            Sysctl.Write("net.ipv4.ip_forward", _previousForwarding);
+            _previousForwarding = null;
+        }
+    }
+
+    /// <summary>NAT through the nft command (set up once at start, removed at stop: not on any packet path).</summary>
+    private bool RunNft(string script)
+    {
+        try
+        {
+            using var nft = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("nft", "-f -")
+            {
+                RedirectStandardInput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            })!;
+            nft.StandardInput.Write(script);
+            nft.StandardInput.Close();
+            var error = nft.StandardError.ReadToEnd();
+            nft.WaitForExit(5000);
+            if (nft.ExitCode != 0)
+            {
+                LogNftFailed(_logger, error.Trim());
+                return false;
+            }
+            return true;
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            LogNftFailed(_logger, $"nft not available: {e.Message}");
+            return false;
+        }
+    }
+
+    public GatewayStatus Snapshot()
+    {
+        var now = _time.GetUtcNow();
+        var sessions = new List<SessionStatus>();
+        foreach (var s in _server?.Sessions ?? [])
+        {
+            sessions.Add(Describe(s, "server", s.Negotiated?.UserName, now, _serverTun?.Name));
+        }
+        foreach (var client in Clients)
+        {
+            var session = client.Session;
+            sessions.Add(session is null
+                ? new SessionStatus { Name = client.Name, Role = "client", State = client.Phase.ToString().ToLowerInvariant(), Peer = client.Options.Server, User = client.Options.User, LastError = client.LastError }
+                : Describe(session, "client", client.Options.User, now, client.Options.Interface) with
+                {
+                    Name = client.Name,
+                    State = client.Phase == ClientPhase.Up ? "up" : client.Phase.ToString().ToLowerInvariant(),
+                    LastError = client.LastError,
+                });
+        }
+        var (file, state) = ConfigInfo?.Invoke() ?? (null, "unknown");
+        return new GatewayStatus
+        {
+            Version = Cli.GatewayCommandLine.Version,
+            StartedAt = StartedAt,
+            ConfigFile = file,
+            ConfigState = state,
+            Sessions = sessions,
+        };
+    }
+
+    private static SessionStatus Describe(TunnelSession s, string role, string? user, DateTimeOffset now, string? tun) => new()
+    {
+        Name = s.Name,
+        Role = role,
+        State = s.State.ToString().ToLowerInvariant(),
+        User = user,
+        Peer = s.Peer.ToString(),
+        LocalAddress = s.Negotiated?.LocalAddress?.ToString(),
+        RemoteAddress = s.Negotiated?.PeerAddress?.ToString(),
+        Interface = tun,
+        Mppe = s.Negotiated is null ? null : s.Negotiated.EncryptionUp ? s.EncryptionDescription ?? "on" : "off",
+        AuthMethod = s.Negotiated is null ? null : (s.Negotiated.AuthenticatorMethod != Protocol.Auth.AuthMethod.None ? s.Negotiated.AuthenticatorMethod : s.Negotiated.PeerMethod).ToString(),
+        UptimeSeconds = s.UpSince is { } up ? Math.Round((now - up).TotalSeconds, 1) : 0,
+        BytesSent = s.BytesSent,
+        BytesReceived = s.BytesReceived,
+        PacketsSent = s.PacketsSent,
+        PacketsReceived = s.PacketsReceived,
+        Drops = s.Drops(),
+        LastError = s.State == TunnelState.Up ? null : s.LastReason,
+    };
+
+    private Task<ControlReply> HandleCommandAsync(ControlCommand command, CancellationToken cancellationToken)
+    {
+        switch (command.Verb)
+        {
+            case "status":
+                return Task.FromResult(new ControlReply { Ok = true, Status = Snapshot() });
+            case "connect" or "disconnect":
+                ClientRuntime? client;
+                lock (_gate)
+                {
+                    _clients.TryGetValue(command.Argument ?? "", out client);
+                }
+                if (client is null)
+                {
+                    return Task.FromResult(new ControlReply { Ok = false, Message = $"no client named '{command.Argument}' (configured: {string.Join(", ", Clients.Select(c => c.Name))})" });
+                }
+                if (command.Verb == "connect")
+                {
+                    client.Connect();
+                }
+                else
+                {
+                    client.Disconnect();
+                }
+                LogCommand(_logger, command.Verb, client.Name);
+                return Task.FromResult(new ControlReply { Ok = true, Message = $"{command.Verb} {client.Name}: done" });
+            case "reload":
+                ReloadRequested?.Invoke();
+                return Task.FromResult(new ControlReply { Ok = true, Message = "reload requested" });
+            default:
+                return Task.FromResult(new ControlReply { Ok = false, Message = $"unknown command '{command.Verb}'" });
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        LogStopping(_logger);
+        var clients = Clients.Select(c => c.Name).ToList();
+        var stops = clients.Select(StopClientAsync).Append(StopServerAsync());
+        await Task.WhenAll(stops).WaitAsync(TimeSpan.FromSeconds(3)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        StopForwarding();
+        if (_control is not null)
+        {
+            await _control.DisposeAsync().ConfigureAwait(false);
+        }
+        if (_context is not null)
+        {
+            await _context.Gre.DisposeAsync().ConfigureAwait(false);
+            _context.Netlink.Dispose();
+        }
+        LogStopped(_logger);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "pptp-gateway running: {Server}, {Clients} client(s)")]
+    private static partial void LogStarted(ILogger logger, string server, int clients);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "config change: {What}")]
+    private static partial void LogApplying(ILogger logger, string what);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "interface {Tun} disappeared: closing its sessions; the service stays up")]
+    private static partial void LogTunLost(ILogger logger, string tun);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "NAT setup failed: {Error}")]
+    private static partial void LogNftFailed(ILogger logger, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "command {Verb} {Name}")]
+    private static partial void LogCommand(ILogger logger, string verb, string name);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "stopping: closing tunnels")]
+    private static partial void LogStopping(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "stopped")]
+    private static partial void LogStopped(ILogger logger);
+}

@@ -1,0 +1,385 @@
+using System.Net;
+using System.Net.Sockets;
+using Firmware.Gateway.Configuration;
+using Firmware.Gateway.Hooks;
+using Firmware.Gateway.Server;
+using Firmware.Platform.Netlink;
+using Firmware.Protocol.Auth;
+using Firmware.Protocol.Ppp;
+using Firmware.Protocol.Pptp;
+using Microsoft.Extensions.Logging;
+
+namespace Firmware.Gateway.Runtime;
+
+/// <summary>
+/// The PPTP server: accepts control connections on TCP 1723, runs a tunnel per call, authenticates against
+/// the configured users with lockout, hands out addresses from the pool (or a user's static one), routes
+/// each client's address to the server's TUN, and frees everything when a tunnel ends.
+/// </summary>
+internal sealed partial class ServerRuntime : ITunnelSessionHost, IAsyncDisposable
+{
+    private readonly ServerOptions _options;
+    private readonly PppOptions _ppp;
+    private readonly GatewayContext _context;
+    private readonly TunBridge _tun;
+    private readonly int _tunIndex;
+    private readonly AddressPool _pool;
+    private readonly LoginLockout _lockout;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<TunnelSession, SessionInfo> _sessions = [];
+    private readonly Dictionary<IPAddress, int> _connectionsPerSource = [];
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<Task> _running = [];
+    private Socket? _listener;
+    private Task? _acceptLoop;
+    private volatile IUserStore _users;
+
+    private sealed class SessionInfo
+    {
+        public IPAddress? Address { get; set; }
+        public bool StaticAddress { get; set; }
+        public string? User { get; set; }
+        public bool Routed { get; set; }
+    }
+
+    public ServerRuntime(ServerOptions options, PppOptions ppp, GatewayContext context, TunBridge tun, int tunIndex)
+    {
+        _options = options;
+        _ppp = ppp;
+        _context = context;
+        _tun = tun;
+        _tunIndex = tunIndex;
+        var reserved = new List<IPAddress> { options.LocalAddress };
+        reserved.AddRange(options.Users.Where(u => u.Address is not null).Select(u => u.Address!));
+        _pool = new AddressPool(options.Pool.Select(r => (r.FirstAddress, r.LastAddress)), reserved);
+        _lockout = new LoginLockout(context.Time, options.Lockout.Failures, options.Lockout.Window, options.Lockout.Duration);
+        _users = ConfigUserStore.From(options.Users);
+    }
+
+    public int SessionCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _sessions.Count;
+            }
+        }
+    }
+
+    public IReadOnlyList<TunnelSession> Sessions
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _sessions.Keys];
+            }
+        }
+    }
+
+    /// <summary>Users changed in the config: new logins use the new set; live sessions stay.</summary>
+    public void ReplaceUsers(IEnumerable<UserOptions> users) => _users = ConfigUserStore.From(users);
+
+    public void Start()
+    {
+        _listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        _listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        _listener.Bind(new IPEndPoint(_options.Listen, PptpControlCodec.TcpPort));
+        _listener.Listen(64);
+        LogListening(_context.Logger, _options.Listen, _tun.Name, _pool.Capacity);
+        _acceptLoop = AcceptLoopAsync(_stop.Token);
+    }
+
+    private async Task AcceptLoopAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await _listener!.AcceptAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException)
+            {
+                continue;
+            }
+            Admit(socket, cancellationToken);
+        }
+    }
+
+    private void Admit(Socket socket, CancellationToken cancellationToken)
+    {
+        var source = ((IPEndPoint)socket.RemoteEndPoint!).Address.MapToIPv4();
+        string? refusal = null;
+        lock (_gate)
+        {
+            if (_lockout.LockedUntil("", source.ToString()) is { } until)
+            {
+                refusal = $"source locked out after repeated authentication failures until {until:HH:mm:ss}";
+            }
+            else if (_sessions.Count >= _options.MaxSessions)
+            {
+                refusal = $"server is full ({_options.MaxSessions} sessions)";
+            }
+            else if (_connectionsPerSource.GetValueOrDefault(source) >= _options.MaxConnectionsPerSource)
+            {
+                refusal = $"more than {_options.MaxConnectionsPerSource} connections from one address";
+            }
+            else
+            {
+                _connectionsPerSource[source] = _connectionsPerSource.GetValueOrDefault(source) + 1;
+            }
+        }
+        if (refusal is not null)
+        {
+            LogRefused(_context.Logger, source, refusal);
+            socket.Dispose();
+            return;
+        }
+
+        socket.NoDelay = true;
+        var options = new TunnelSessionOptions
+        {
+            Name = $"server:{source}",
+            Role = PptpControlRole.Server,
+            Control = PppOptionsBuilder.Control(_ppp),
+            Ppp = PppOptionsBuilder.Server(_ppp, _options),
+            GreWindow = new(),
+        };
+        TunnelSession? session = null;
+        var sourceText = source.ToString();
+        options = options with
+        {
+            AuthFactory = new DelegateAuthFactory((method, role) => AuthProtocolFactory.Create(method, role,
+                _context.AuthEnvironment(session!, _ppp), users: new LockoutUserStore(_users, _lockout, sourceText))),
+            EncryptionLayer = TunnelSecurity.EncryptionLayer(_options.Mppe, PppSessionRole.Server),
+        };
+        session = new TunnelSession(options, this, socket, _context.Gre, _context.Pool, _context.Time);
+        lock (_gate)
+        {
+            _sessions[session] = new SessionInfo();
+        }
+        LogAccepted(_context.Logger, source);
+        var run = Task.Run(() => session.RunAsync(cancellationToken), CancellationToken.None);
+        lock (_gate)
+        {
+            _running.Add(run);
+            _running.RemoveAll(t => t.IsCompleted);
+        }
+    }
+
+    // ---- ITunnelSessionHost (each call on that session's loop) ----
+
+    public PptpCallDecision DecideCall(TunnelSession session)
+    {
+        lock (_gate)
+        {
+            var address = _pool.Allocate();
+            if (address is null)
+            {
+                LogPoolDry(_context.Logger, session.Peer, _pool.Capacity);
+                return PptpCallDecision.NoResources;
+            }
+            _sessions[session].Address = address;
+            return PptpCallDecision.Accept();
+        }
+    }
+
+    public PppSessionOptions PreparePpp(TunnelSession session, PppSessionOptions options)
+    {
+        IPAddress? address;
+        lock (_gate)
+        {
+            address = _sessions[session].Address;
+        }
+        return options with { Ipcp = options.Ipcp! with { PeerAddress = address } };
+    }
+
+    public void OnAuthentication(TunnelSession session, bool succeeded, string? user, string? reason)
+    {
+        var source = session.Peer.ToString();
+        if (!succeeded)
+        {
+            bool locked;
+            lock (_gate)
+            {
+                locked = _lockout.RecordFailure(user ?? "", source);
+            }
+            LogAuthFailed(_context.Logger, user ?? "?", session.Peer, reason ?? "authentication failed");
+            if (locked)
+            {
+                LogLockedOut(_context.Logger, user ?? "?", session.Peer, _options.Lockout.Duration.TotalMinutes);
+            }
+            _context.Events.AuthenticationFailed();
+            return;
+        }
+
+        var config = _options.Users.FirstOrDefault(u => string.Equals(u.Name, user, StringComparison.Ordinal));
+        string? refusal = null;
+        lock (_gate)
+        {
+            _lockout.RecordSuccess(user ?? "");
+            var info = _sessions[session];
+            info.User = user;
+            var live = _sessions.Count(s => s.Key != session && string.Equals(s.Value.User, user, StringComparison.Ordinal));
+            if (config is not null && live >= config.MaxSessions)
+            {
+                refusal = $"user '{user}' already has {live} session(s), the most allowed";
+            }
+            else if (config?.Address is { } fixedAddress)
+            {
+                if (info.Address is not null)
+                {
+                    _pool.Release(info.Address);
+                }
+                if (!_pool.TryClaim(fixedAddress))
+                {
+                    refusal = $"static address {fixedAddress} of user '{user}' is in use";
+                    info.Address = null;
+                }
+                else
+                {
+                    info.Address = fixedAddress;
+                    info.StaticAddress = true;
+                    session.AssignPeerAddress(fixedAddress);
+                }
+            }
+        }
+        if (refusal is not null)
+        {
+            LogRefused(_context.Logger, session.Peer, refusal);
+            session.RequestClose(refusal);
+            return;
+        }
+        LogAuthenticated(_context.Logger, user ?? "?", session.Peer);
+    }
+
+    public void OnNetworkUp(TunnelSession session, PppNegotiatedParameters negotiated)
+    {
+        var peer = negotiated.PeerAddress;
+        if (peer is null)
+        {
+            session.RequestClose("IPCP gave the client no address");
+            return;
+        }
+        try
+        {
+            _context.Netlink.AddRoute(new RouteSpec(new IPNetwork(peer, 32), null, _tunIndex));
+        }
+        catch (Firmware.Platform.Linux.PlatformException e) when (e.Errno == 17)
+        {
+            // A stale route to this address (e.g. left by a crash): it already points where we want.
+        }
+        catch (Firmware.Platform.Linux.PlatformException e)
+        {
+            LogRouteFailed(_context.Logger, peer, e.Message);
+            session.RequestClose($"could not route {peer}: {e.Message}");
+            return;
+        }
+        lock (_gate)
+        {
+            _sessions[session].Routed = true;
+        }
+        _tun.Route(peer, session);
+        LogUp(_context.Logger, negotiated.UserName ?? "?", session.Peer, peer, _tun.Name, negotiated.EncryptionUp ? "MPPE" : "none");
+        _context.Events.Changed();
+        _context.RunHook(_context.Hooks.IpUp, session, negotiated, _tun.Name);
+    }
+
+    public void DeliverPacket(TunnelSession session, PppProtocol protocol, Span<byte> packet) => _tun.Write(protocol, packet);
+
+    public void OnClosed(TunnelSession session, string reason)
+    {
+        SessionInfo? info;
+        lock (_gate)
+        {
+            _sessions.Remove(session, out info);
+            var source = session.Peer;
+            if (_connectionsPerSource.TryGetValue(source, out var n))
+            {
+                if (n <= 1)
+                {
+                    _connectionsPerSource.Remove(source);
+                }
+                else
+                {
+                    _connectionsPerSource[source] = n - 1;
+                }
+            }
+            if (info?.Address is not null)
+            {
+                _pool.Release(info.Address);
+            }
+        }
+        if (info is { Routed: true, Address: not null })
+        {
+            _tun.Unroute(info.Address, session);
+            try
+            {
+                _context.Netlink.DeleteRoute(new RouteSpec(new IPNetwork(info.Address, 32), null, _tunIndex));
+            }
+            catch (Firmware.Platform.Linux.PlatformException)
+            {
+                // The TUN may be gone already, taking its routes with it.
+            }
+            if (session.Negotiated is { } negotiated)
+            {
+                _context.RunHook(_context.Hooks.IpDown, session, negotiated, _tun.Name);
+            }
+        }
+        LogClosed(_context.Logger, info?.User ?? "-", session.Peer, reason);
+        _context.Events.Changed();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        _listener?.Dispose();
+        if (_acceptLoop is not null)
+        {
+            await _acceptLoop.ConfigureAwait(false);
+        }
+        Task[] running;
+        lock (_gate)
+        {
+            running = [.. _running];
+        }
+        await Task.WhenAll(running).WaitAsync(TimeSpan.FromSeconds(3)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _stop.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "server listening on {Address}:1723, tunnel interface {Tun}, {Capacity} addresses in the pool")]
+    private static partial void LogListening(ILogger logger, IPAddress address, string tun, int capacity);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "control connection from {Source}")]
+    private static partial void LogAccepted(ILogger logger, IPAddress source);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "refused {Source}: {Reason}")]
+    private static partial void LogRefused(ILogger logger, IPAddress source, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "refused a call from {Source}: address pool exhausted ({Capacity} addresses in use); answered Outgoing-Call-Reply 'no resources'")]
+    private static partial void LogPoolDry(ILogger logger, IPAddress source, int capacity);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "authentication failed for user '{User}' from {Source}: {Reason}")]
+    private static partial void LogAuthFailed(ILogger logger, string user, IPAddress source, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "user '{User}' / source {Source} locked out for {Minutes} min after repeated authentication failures")]
+    private static partial void LogLockedOut(ILogger logger, string user, IPAddress source, double minutes);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "user '{User}' from {Source} authenticated")]
+    private static partial void LogAuthenticated(ILogger logger, string user, IPAddress source);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "session up: user '{User}' from {Source} is {Address} on {Tun} (encryption: {Encryption})")]
+    private static partial void LogUp(ILogger logger, string user, IPAddress source, IPAddress address, string tun, string encryption);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "could not add the route to {Address}: {Reason}")]
+    private static partial void LogRouteFailed(ILogger logger, IPAddress address, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "session closed: user '{User}' from {Source}: {Reason}")]
+    private static partial void LogClosed(ILogger logger, string user, IPAddress source, string reason);
+}
