@@ -5,7 +5,8 @@ namespace Firmware.Protocol.Auth;
 
 /// <summary>
 /// The peer side of CHAP-MD5, MS-CHAP and MS-CHAPv2: answers each Challenge (a retransmitted one with the
-/// same Response), waits for Success or Failure, and for MS-CHAPv2 verifies the authenticator's "S=" value
+/// same Response), waits for Success or Failure (repeating the Response every restart interval, since a lost
+/// Success is only re-sent when the authenticator sees the Response again), and for MS-CHAPv2 verifies the authenticator's "S=" value
 /// (mutual authentication: a wrong or missing one fails the exchange). MS-CHAP "R=1" failures are retried
 /// with the new challenge only if configured; "E=648" (password expired) fails with a clear reason, since
 /// changing passwords is not supported. Re-challenges after success are answered the same way.
@@ -21,6 +22,7 @@ internal sealed class ChapPeer : AuthProtocolBase
     private readonly byte[] _expectedAuthenticatorResponse = new byte[20];
     private MppeKeyMaterial? _pendingKeyMaterial;
     private int _retriesLeft;
+    private int _responseTransmissions;
 
     public ChapPeer(AuthMethod method, PeerCredentials credentials, AuthEnvironment environment)
         : base(method, environment)
@@ -69,8 +71,12 @@ internal sealed class ChapPeer : AuthProtocolBase
             case Phase.AwaitingChallenge:
                 Fail($"{Method}: no Challenge from the authenticator within {Options.WaitTimeout.TotalSeconds:0.#} s.");
                 break;
+            case Phase.AwaitingResult when _responseTransmissions >= Options.MaxTransmissions:
+                Fail($"{Method}: no Success or Failure from the authenticator after {_responseTransmissions} Responses.");
+                break;
             case Phase.AwaitingResult:
-                Fail($"{Method}: no Success or Failure from the authenticator within {Options.WaitTimeout.TotalSeconds:0.#} s.");
+                // Our Response or its answer was lost; the authenticator answers a repeated Response again.
+                TransmitResponse();
                 break;
             default:
                 break;
@@ -160,9 +166,16 @@ internal sealed class ChapPeer : AuthProtocolBase
         }
 
         _responsePacket = AuthPacket.BuildValueAndName(ChapCode.Response, identifier, value, _nameBytes);
-        Send(_responsePacket);
+        _responseTransmissions = 0;
         _phase = Phase.AwaitingResult;
-        StartTimer(Options.WaitTimeout);
+        TransmitResponse();
+    }
+
+    private void TransmitResponse()
+    {
+        Send(_responsePacket);
+        _responseTransmissions++;
+        StartTimer(Options.RestartInterval);
     }
 
     private void OnSuccess(ReadOnlySpan<byte> message)
