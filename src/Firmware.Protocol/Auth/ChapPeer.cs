@@ -126,49 +126,54 @@ internal sealed class ChapPeer : AuthProtocolBase
         _responseIdentifier = identifier;
         _challenge = challenge.ToArray();
         Span<byte> value = stackalloc byte[49];
-        switch (Method)
+        value = Method switch
         {
-            case AuthMethod.ChapMd5:
-            {
-                var password = Encoding.UTF8.GetBytes(_credentials.Password!);
-                MsChapCrypto.ChapMd5Response(identifier, password, challenge, value[..16]);
-                CryptographicOperations.ZeroMemory(password);
-                value = value[..16];
-                break;
-            }
-            case AuthMethod.MsChapV1:
-            {
-                // 24 zero bytes where the LM response would be, the NT response, flag 1 = use NT.
-                value.Clear();
-                MsChapCrypto.ChallengeResponse(challenge, _credentials.NtPasswordHash, value.Slice(24, 24));
-                value[48] = 1;
-                byte[]? lmHash = null;
-                if (_credentials.Password is not null)
-                {
-                    lmHash = new byte[16];
-                    MsChapCrypto.LmPasswordHash(_credentials.Password, lmHash);
-                }
-                _pendingKeyMaterial = MakeKeyMaterial(AuthMethod.MsChapV1, challenge, value.Slice(24, 24), lmHash);
-                break;
-            }
-            default:
-            {
-                // 16-byte peer challenge, 8 reserved zero bytes, NT-Response, flags 0.
-                value.Clear();
-                Environment.Random(value[..16]);
-                var peerChallenge = value[..16];
-                var ntResponse = value.Slice(24, 24);
-                MsChapCrypto.GenerateNtResponse(challenge, peerChallenge, _nameBytes, _credentials.NtPasswordHash, ntResponse);
-                MsChapCrypto.GenerateAuthenticatorResponse(_credentials.NtPasswordHash, ntResponse, peerChallenge, challenge, _nameBytes, _expectedAuthenticatorResponse);
-                _pendingKeyMaterial = MakeKeyMaterial(AuthMethod.MsChapV2, [], ntResponse, lmPasswordHash: null);
-                break;
-            }
-        }
+            AuthMethod.ChapMd5 => Md5Value(identifier, challenge, value),
+            AuthMethod.MsChapV1 => MsChapV1Value(challenge, value),
+            _ => MsChapV2Value(challenge, value),
+        };
 
         _responsePacket = AuthPacket.BuildValueAndName(ChapCode.Response, identifier, value, _nameBytes);
         _responseTransmissions = 0;
         _phase = Phase.AwaitingResult;
         TransmitResponse();
+    }
+
+    private Span<byte> Md5Value(byte identifier, ReadOnlySpan<byte> challenge, Span<byte> value)
+    {
+        var password = Encoding.UTF8.GetBytes(_credentials.Password!);
+        MsChapCrypto.ChapMd5Response(identifier, password, challenge, value[..16]);
+        CryptographicOperations.ZeroMemory(password);
+        return value[..16];
+    }
+
+    private Span<byte> MsChapV1Value(ReadOnlySpan<byte> challenge, Span<byte> value)
+    {
+        // 24 zero bytes where the LM response would be, the NT response, flag 1 = use NT.
+        value.Clear();
+        MsChapCrypto.ChallengeResponse(challenge, _credentials.NtPasswordHash, value.Slice(24, 24));
+        value[48] = 1;
+        byte[]? lmHash = null;
+        if (_credentials.Password is not null)
+        {
+            lmHash = new byte[16];
+            MsChapCrypto.LmPasswordHash(_credentials.Password, lmHash);
+        }
+        _pendingKeyMaterial = MakeKeyMaterial(AuthMethod.MsChapV1, challenge, value.Slice(24, 24), lmHash);
+        return value;
+    }
+
+    private Span<byte> MsChapV2Value(ReadOnlySpan<byte> challenge, Span<byte> value)
+    {
+        // 16-byte peer challenge, 8 reserved zero bytes, NT-Response, flags 0.
+        value.Clear();
+        Environment.Random(value[..16]);
+        var peerChallenge = value[..16];
+        var ntResponse = value.Slice(24, 24);
+        MsChapCrypto.GenerateNtResponse(challenge, peerChallenge, _nameBytes, _credentials.NtPasswordHash, ntResponse);
+        MsChapCrypto.GenerateAuthenticatorResponse(_credentials.NtPasswordHash, ntResponse, peerChallenge, challenge, _nameBytes, _expectedAuthenticatorResponse);
+        _pendingKeyMaterial = MakeKeyMaterial(AuthMethod.MsChapV2, [], ntResponse, lmPasswordHash: null);
+        return value;
     }
 
     private void TransmitResponse()

@@ -165,39 +165,42 @@ public static class MppeKeyDerivation
     {
         ArgumentNullException.ThrowIfNull(material);
         _ = strength.KeyLength();
-        switch (material.Method)
+        return material.Method switch
         {
-            case AuthMethod.MsChapV2:
+            AuthMethod.MsChapV2 => MsChapV2StartKeys(material, isAuthenticator),
+            AuthMethod.MsChapV1 => MsChapV1StartKeys(material, strength, v1Source),
+            _ => throw new ArgumentException($"MPPE keys come from MS-CHAP or MS-CHAPv2, not {material.Method}.", nameof(material)),
+        };
+    }
+
+    private static MppeStartKeys MsChapV2StartKeys(MppeKeyMaterial material, bool isAuthenticator)
+    {
+        Span<byte> masterKey = stackalloc byte[16];
+        GetMasterKey(material.NtPasswordHashHash, material.NtResponse, masterKey);
+        var send = new byte[16];
+        var receive = new byte[16];
+        GetAsymmetricStartKey(masterKey, send, isSend: true, isServer: isAuthenticator);
+        GetAsymmetricStartKey(masterKey, receive, isSend: false, isServer: isAuthenticator);
+        CryptographicOperations.ZeroMemory(masterKey);
+        return new MppeStartKeys(send, receive);
+    }
+
+    private static MppeStartKeys MsChapV1StartKeys(MppeKeyMaterial material, MppeKeyStrength strength, MsChapV1KeySource v1Source)
+    {
+        var key = new byte[16];
+        if (strength != MppeKeyStrength.Bits128 && v1Source == MsChapV1KeySource.LmPasswordHash)
+        {
+            if (material.LmPasswordHash is not { Length: 16 } lm)
             {
-                Span<byte> masterKey = stackalloc byte[16];
-                GetMasterKey(material.NtPasswordHashHash, material.NtResponse, masterKey);
-                var send = new byte[16];
-                var receive = new byte[16];
-                GetAsymmetricStartKey(masterKey, send, isSend: true, isServer: isAuthenticator);
-                GetAsymmetricStartKey(masterKey, receive, isSend: false, isServer: isAuthenticator);
-                CryptographicOperations.ZeroMemory(masterKey);
-                return new MppeStartKeys(send, receive);
+                throw new InvalidOperationException(
+                    "RFC 3079 LM-derived MS-CHAP keys need the LM password hash, which exists only when the plaintext password is known.");
             }
-            case AuthMethod.MsChapV1:
-            {
-                var key = new byte[16];
-                if (strength != MppeKeyStrength.Bits128 && v1Source == MsChapV1KeySource.LmPasswordHash)
-                {
-                    if (material.LmPasswordHash is not { Length: 16 } lm)
-                    {
-                        throw new InvalidOperationException(
-                            "RFC 3079 LM-derived MS-CHAP keys need the LM password hash, which exists only when the plaintext password is known.");
-                    }
-                    lm.AsSpan(0, 8).CopyTo(key);
-                }
-                else
-                {
-                    GetMsChapV1StartKey(material.NtPasswordHashHash, material.Challenge, key);
-                }
-                return new MppeStartKeys(key, (byte[])key.Clone());
-            }
-            default:
-                throw new ArgumentException($"MPPE keys come from MS-CHAP or MS-CHAPv2, not {material.Method}.", nameof(material));
+            lm.AsSpan(0, 8).CopyTo(key);
         }
+        else
+        {
+            GetMsChapV1StartKey(material.NtPasswordHashHash, material.Challenge, key);
+        }
+        return new MppeStartKeys(key, (byte[])key.Clone());
     }
 }
