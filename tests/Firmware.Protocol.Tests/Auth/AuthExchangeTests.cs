@@ -241,6 +241,27 @@ public sealed class AuthExchangeTests
     }
 
     [Theory]
+    [MemberData(nameof(ChapMethods))]
+    public void Peer_repeats_its_response_then_gives_up_when_no_result_arrives(AuthMethod method)
+    {
+        using var link = new AuthLink(method, Users(), PeerCredentials.FromPassword("alice", "s3cret!"));
+        // Everything the authenticator sends after its first Challenge is lost.
+        var fromAuthenticator = 0;
+        link.Filter = (from, packet) => from == "authenticator" && fromAuthenticator++ > 0 ? null : packet;
+        link.Start();
+        Assert.Equal(AuthStatus.Succeeded, link.Authenticator.Status);
+        Assert.Equal(AuthStatus.InProgress, link.Peer.Status);
+
+        link.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(AuthStatus.Failed, link.Peer.Status);
+        Assert.Contains("no Success or Failure from the authenticator after 10 Responses", link.Peer.FailureReason, StringComparison.Ordinal);
+        Assert.Equal(10, link.Sent.Count(s => s.Packet[0] == Response));
+        // Every repeated Response was answered again with the same Success.
+        Assert.Equal(10, link.Sent.Count(s => s.Packet[0] == Success));
+        Assert.Single(link.Sent.Where(s => s.Packet[0] == Success).Select(s => Convert.ToHexString(s.Packet)).Distinct());
+    }
+
+    [Theory]
     [MemberData(nameof(MsChapMethods))]
     public void Ms_chap_retry_with_a_new_challenge_when_both_sides_allow_it(AuthMethod method)
     {
