@@ -14,4 +14,14 @@ public sealed record MppeKeyMaterial(
     byte[] NtPasswordHash,
     byte[] NtPasswordHashHash,
     byte[] Challenge,
-    byte[] NtResponse);
+    byte[] NtResponse)
+{
+    /// <summary>
+    /// MS-CHAPv1 only, and only when the plaintext password was known: the LAN Manager hash (16 bytes) for
+    /// RFC 3079's LM-derived 40/56-bit keys (<see cref="Mppe.MsChapV1KeySource.LmPasswordHash"/>). Null otherwise.
+    /// </summary>
+    public byte[]? LmPasswordHash { get; init; }
+
+    /// <summary>Secrets stay out of logs: the record's generated text would print the hashes.</summary>
+    public override string ToString() => $"MppeKeyMaterial {{ Method = {Method} }}";
+}

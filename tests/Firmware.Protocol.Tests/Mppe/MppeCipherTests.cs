@@ -1,0 +1,346 @@
+using Firmware.Protocol.Auth;
+using Firmware.Protocol.Mppe;
+using Org.BouncyCastle.Crypto.Engines;
+using Org.BouncyCastle.Crypto.Parameters;
+
+namespace Firmware.Protocol.Tests.Mppe;
+
+public sealed class MppeCipherTests
+{
+    private static readonly byte[] StartKey = Convert.FromHexString("8B7CDC149B993A1BA118CB153F56DCCB");
+
+    public static TheoryData<MppeKeyStrength, bool> AllModes()
+    {
+        var data = new TheoryData<MppeKeyStrength, bool>();
+        foreach (var strength in new[] { MppeKeyStrength.Bits40, MppeKeyStrength.Bits56, MppeKeyStrength.Bits128 })
+        {
+            data.Add(strength, true);
+            data.Add(strength, false);
+        }
+        return data;
+    }
+
+    /// <summary>Header room, then PPP protocol 0021 and a payload of random bytes.</summary>
+    private static byte[] Plain(Random random, int payloadLength)
+    {
+        var frame = new byte[MppeHeader.Length + 2 + payloadLength];
+        frame[2] = 0x00;
+        frame[3] = 0x21;
+        random.NextBytes(frame.AsSpan(4));
+        return frame;
+    }
+
+    [Theory]
+    [MemberData(nameof(AllModes))]
+    public void Round_trip_through_a_coherency_count_wrap(MppeKeyStrength strength, bool stateless)
+    {
+        var random = new Random(42);
+        using var encryptor = new MppeEncryptor(StartKey, strength, stateless);
+        using var decryptor = new MppeDecryptor(StartKey, strength, stateless);
+
+        for (var n = 0; n < 4096 + 700; n++)
+        {
+            var plain = Plain(random, random.Next(1, 200));
+            var frame = (byte[])plain.Clone();
+            Assert.True(encryptor.Encrypt(frame));
+
+            var count = MppeHeader.CoherencyCount(frame);
+            var bits = MppeHeader.Bits(frame);
+            Assert.Equal(n & 0x0FFF, count);
+            Assert.NotEqual(0, bits & MppeHeader.EncryptedBit);
+            var expectFlushed = stateless || (count & 0xFF) == 0xFF;
+            Assert.Equal(expectFlushed, (bits & MppeHeader.FlushedBit) != 0);
+            Assert.False(frame.AsSpan(2).SequenceEqual(plain.AsSpan(2)));
+
+            Assert.Equal(MppeDecryptStatus.Ok, decryptor.Decrypt(frame));
+            Assert.True(frame.AsSpan(2).SequenceEqual(plain.AsSpan(2)));
+        }
+
+        Assert.Equal(0, decryptor.TotalDroppedPackets);
+    }
+
+    [Theory]
+    [InlineData(MppeKeyStrength.Bits40)]
+    [InlineData(MppeKeyStrength.Bits128)]
+    public void Stateless_ciphertext_matches_an_independent_rfc3078_composition(MppeKeyStrength strength)
+    {
+        // Packet n uses the session key changed n+1 times from the initial key, with a fresh RC4 each time.
+        var length = strength == MppeKeyStrength.Bits128 ? 16 : 8;
+        var session = new byte[length];
+        MppeKeyDerivation.GetInitialSessionKey(StartKey, strength, session);
+        using var encryptor = new MppeEncryptor(StartKey, strength, stateless: true);
+        var random = new Random(7);
+        for (var n = 0; n < 20; n++)
+        {
+            var next = new byte[length];
+            MppeKeyDerivation.GetNextSessionKey(StartKey, session, strength, next);
+            session = next;
+
+            var plain = Plain(random, 40);
+            var expected = new byte[plain.Length - 2];
+            var rc4 = new RC4Engine();
+            rc4.Init(true, new KeyParameter(session));
+            rc4.ProcessBytes(plain, 2, expected.Length, expected, 0);
+
+            var frame = (byte[])plain.Clone();
+            encryptor.Encrypt(frame);
+            Assert.Equal(0x90, frame[0] & 0xF0);
+            Assert.Equal(expected, frame[2..]);
+        }
+    }
+
+    [Fact]
+    public void Both_directions_of_a_link_use_their_own_keys()
+    {
+        var material = new MppeKeyMaterial(AuthMethod.MsChapV2, MsChapCrypto.NtPasswordHash("clientPass"),
+            Convert.FromHexString("41C00C584BD2D91C4017A2A12FA59F3F"), [],
+            Convert.FromHexString("82309ECD8D708B5EA08FAA3981CD83544233114A3D85D6DF"));
+        var server = MppeKeyDerivation.DeriveStartKeys(material, isAuthenticator: true, MppeKeyStrength.Bits128);
+        var client = MppeKeyDerivation.DeriveStartKeys(material, isAuthenticator: false, MppeKeyStrength.Bits128);
+
+        using var serverOut = new MppeEncryptor(server.Send, MppeKeyStrength.Bits128, stateless: true);
+        using var clientIn = new MppeDecryptor(client.Receive, MppeKeyStrength.Bits128, stateless: true);
+        using var clientOut = new MppeEncryptor(client.Send, MppeKeyStrength.Bits128, stateless: true);
+        using var serverIn = new MppeDecryptor(server.Receive, MppeKeyStrength.Bits128, stateless: true);
+        using var wrongWay = new MppeDecryptor(server.Send, MppeKeyStrength.Bits128, stateless: true);
+
+        var random = new Random(9);
+        for (var n = 0; n < 50; n++)
+        {
+            var down = Plain(random, 100);
+            var downFrame = (byte[])down.Clone();
+            serverOut.Encrypt(downFrame);
+            Assert.Equal(MppeDecryptStatus.Ok, clientIn.Decrypt(downFrame));
+            Assert.Equal(down[2..], downFrame[2..]);
+
+            var up = Plain(random, 100);
+            var upFrame = (byte[])up.Clone();
+            clientOut.Encrypt(upFrame);
+            var copy = (byte[])upFrame.Clone();
+            Assert.Equal(MppeDecryptStatus.Ok, serverIn.Decrypt(upFrame));
+            Assert.Equal(up[2..], upFrame[2..]);
+
+            // The client's send key is not the server's send key: the other direction's key gives garbage.
+            wrongWay.Decrypt(copy);
+            Assert.NotEqual(up[2..], copy[2..]);
+        }
+    }
+
+    [Theory]
+    [InlineData(MppeKeyStrength.Bits40)]
+    [InlineData(MppeKeyStrength.Bits56)]
+    [InlineData(MppeKeyStrength.Bits128)]
+    public void Stateless_survives_loss_and_reordering_and_refuses_duplicates(MppeKeyStrength strength)
+    {
+        var random = new Random(11);
+        using var encryptor = new MppeEncryptor(StartKey, strength, stateless: true);
+        using var decryptor = new MppeDecryptor(StartKey, strength, stateless: true);
+
+        var sent = new List<(byte[] Plain, byte[] Frame)>();
+        for (var n = 0; n < 5000; n++)
+        {
+            var plain = Plain(random, random.Next(1, 100));
+            var frame = (byte[])plain.Clone();
+            encryptor.Encrypt(frame);
+            sent.Add((plain, frame));
+        }
+
+        // Lose 15%, then shuffle within windows of 8 (late by at most 7 counts, inside the 64 window).
+        var delivered = sent.Where(_ => random.NextDouble() > 0.15).ToList();
+        for (var start = 0; start + 8 <= delivered.Count; start += 8)
+        {
+            var window = delivered.GetRange(start, 8).OrderBy(_ => random.Next()).ToList();
+            for (var i = 0; i < 8; i++)
+            {
+                delivered[start + i] = window[i];
+            }
+        }
+
+        foreach (var (plain, frame) in delivered)
+        {
+            var copy = (byte[])frame.Clone();
+            Assert.Equal(MppeDecryptStatus.Ok, decryptor.Decrypt(copy));
+            Assert.Equal(plain[2..], copy[2..]);
+        }
+        Assert.Equal(delivered.Count, decryptor.PacketsDecrypted);
+
+        // Replays of a recent packet and of the newest are refused.
+        var recent = (byte[])delivered[^3].Frame.Clone();
+        Assert.Equal(MppeDecryptStatus.Dropped, decryptor.Decrypt(recent));
+        Assert.Equal(MppeDropReason.Replayed, decryptor.LastDropReason);
+        var newest = sent.Last(s => delivered.Contains(s)).Frame;
+        Assert.Equal(MppeDecryptStatus.Dropped, decryptor.Decrypt((byte[])newest.Clone()));
+        Assert.Equal(2, decryptor.DroppedPackets(MppeDropReason.Replayed));
+    }
+
+    [Fact]
+    public void Stateless_packets_too_late_or_too_far_ahead_are_dropped()
+    {
+        var random = new Random(12);
+        using var encryptor = new MppeEncryptor(StartKey, MppeKeyStrength.Bits128, stateless: true);
+        using var decryptor = new MppeDecryptor(StartKey, MppeKeyStrength.Bits128, stateless: true, maxForwardJump: 150);
+        var frames = new List<byte[]>();
+        for (var n = 0; n < 400; n++)
+        {
+            var frame = Plain(random, 10);
+            encryptor.Encrypt(frame);
+            frames.Add(frame);
+        }
+
+        // From the start (count 4095), count 100 is 101 ahead: allowed.
+        Assert.Equal(MppeDecryptStatus.Ok, decryptor.Decrypt(frames[100]));
+        // 151 ahead of 100 is too far; 150 is allowed.
+        Assert.Equal(MppeDecryptStatus.Dropped, decryptor.Decrypt(frames[251]));
+        Assert.Equal(MppeDropReason.OutOfWindow, decryptor.LastDropReason);
+        Assert.Equal(MppeDecryptStatus.Ok, decryptor.Decrypt(frames[250]));
+        // 64 behind the newest is outside the reorder window; 63 behind is inside.
+        Assert.Equal(MppeDecryptStatus.Dropped, decryptor.Decrypt(frames[186]));
+        Assert.Equal(MppeDropReason.OutOfWindow, decryptor.LastDropReason);
+        Assert.Equal(MppeDecryptStatus.Ok, decryptor.Decrypt(frames[187]));
+    }
+
+    [Theory]
+    [InlineData(MppeKeyStrength.Bits40, 10, 1)]
+    [InlineData(MppeKeyStrength.Bits128, 10, 1)]
+    [InlineData(MppeKeyStrength.Bits128, 250, 10)]   // the lost packets include the flag packet 0FF
+    [InlineData(MppeKeyStrength.Bits56, 100, 700)]   // several flag packets lost
+    [InlineData(MppeKeyStrength.Bits128, 255, 1)]    // exactly the flag packet lost
+    public void Stateful_loss_asks_for_a_reset_and_resynchronises_after_it(MppeKeyStrength strength, int lossAt, int lost)
+    {
+        var random = new Random(13);
+        using var encryptor = new MppeEncryptor(StartKey, strength, stateless: false);
+        using var decryptor = new MppeDecryptor(StartKey, strength, stateless: false);
+
+        byte[] Send(out byte[] plain)
+        {
+            plain = Plain(random, 30);
+            var frame = (byte[])plain.Clone();
+            encryptor.Encrypt(frame);
+            return frame;
+        }
+
+        for (var n = 0; n < lossAt; n++)
+        {
+            Assert.Equal(MppeDecryptStatus.Ok, decryptor.Decrypt(Send(out _)));
+        }
+        for (var n = 0; n < lost; n++)
+        {
+            Send(out _);
+        }
+
+        var afterGap = Send(out _);
+        // Even when the first packet after the gap is a flushed flag packet, a gap is loss (as Linux).
+        Assert.Equal(MppeDecryptStatus.SendResetRequest, decryptor.Decrypt(afterGap));
+        Assert.True(decryptor.AwaitingFlush);
+        Assert.Equal(MppeDropReason.PacketLoss, decryptor.LastDropReason);
+
+        // Until the peer reacts, packets are dropped without another reset signal.
+        var stale = Send(out _);
+        if ((MppeHeader.CoherencyCount(stale) & 0xFF) != 0xFF)
+        {
+            Assert.Equal(MppeDecryptStatus.Dropped, decryptor.Decrypt(stale));
+            Assert.Equal(MppeDropReason.AwaitingFlush, decryptor.LastDropReason);
+        }
+
+        // The Reset-Request reaches the encryptor, twice (a lost Reset-Ack); still one flushed packet.
+        encryptor.ResetRequested();
+        encryptor.ResetRequested();
+        for (var n = 0; n < 600; n++)
+        {
+            var frame = Send(out var plain);
+            var status = decryptor.Decrypt(frame);
+            if (decryptor.AwaitingFlush)
+            {
+                continue;
+            }
+            Assert.Equal(MppeDecryptStatus.Ok, status);
+            Assert.Equal(plain[2..], frame[2..]);
+        }
+        Assert.False(decryptor.AwaitingFlush);
+    }
+
+    [Fact]
+    public void Stateful_resynchronises_on_a_flag_packet_even_without_a_reset()
+    {
+        var random = new Random(14);
+        using var encryptor = new MppeEncryptor(StartKey, MppeKeyStrength.Bits128, stateless: false);
+        using var decryptor = new MppeDecryptor(StartKey, MppeKeyStrength.Bits128, stateless: false);
+        for (var n = 0; n < 600; n++)
+        {
+            var plain = Plain(random, 20);
+            var frame = (byte[])plain.Clone();
+            encryptor.Encrypt(frame);
+            if (n == 5)
+            {
+                continue; // lost
+            }
+
+            var status = decryptor.Decrypt(frame);
+            var count = MppeHeader.CoherencyCount(frame);
+            if (count > 5 && count < 0xFF)
+            {
+                Assert.NotEqual(MppeDecryptStatus.Ok, status);
+            }
+            else
+            {
+                Assert.Equal(MppeDecryptStatus.Ok, status);
+                Assert.Equal(plain[2..], frame[2..]);
+            }
+        }
+    }
+
+    [Fact]
+    public void Bad_headers_are_dropped_with_a_reason()
+    {
+        using var stateless = new MppeDecryptor(StartKey, MppeKeyStrength.Bits128, stateless: true);
+        using var stateful = new MppeDecryptor(StartKey, MppeKeyStrength.Bits128, stateless: false);
+
+        Assert.Equal(MppeDecryptStatus.Dropped, stateless.Decrypt([]));
+        Assert.Equal(MppeDecryptStatus.Dropped, stateless.Decrypt([0x90]));
+        Assert.Equal(MppeDecryptStatus.Dropped, stateless.Decrypt([0x90, 0x00]));
+        Assert.Equal(3, stateless.DroppedPackets(MppeDropReason.TooShort));
+
+        Assert.Equal(MppeDecryptStatus.Dropped, stateless.Decrypt([0xB0, 0x00, 1, 2]));
+        Assert.Equal(MppeDropReason.Compressed, stateless.LastDropReason);
+        Assert.Equal(MppeDecryptStatus.Dropped, stateless.Decrypt([0x80, 0x00, 1, 2]));
+        Assert.Equal(MppeDropReason.NotEncrypted, stateless.LastDropReason);
+        Assert.Equal(MppeDecryptStatus.Dropped, stateless.Decrypt([0x10, 0x00, 1, 2]));
+        Assert.Equal(MppeDropReason.FlushedBitMissing, stateless.LastDropReason);
+
+        Assert.Equal(MppeDecryptStatus.Dropped, stateful.Decrypt([0x10, 0xFF, 1, 2]));
+        Assert.Equal(MppeDropReason.FlagPacketNotFlushed, stateful.LastDropReason);
+        Assert.Equal(0, stateful.PacketsDecrypted);
+    }
+
+    [Fact]
+    public void Encrypt_refuses_a_frame_without_payload()
+    {
+        using var encryptor = new MppeEncryptor(StartKey, MppeKeyStrength.Bits128, stateless: true);
+        Assert.False(encryptor.Encrypt(new byte[2]));
+        Assert.Equal(1, encryptor.RefusedFrames);
+        Assert.Equal(4095, encryptor.CoherencyCount);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Encrypt_and_decrypt_allocate_nothing_per_packet(bool stateless)
+    {
+        using var encryptor = new MppeEncryptor(StartKey, MppeKeyStrength.Bits128, stateless);
+        using var decryptor = new MppeDecryptor(StartKey, MppeKeyStrength.Bits128, stateless);
+        var frame = new byte[1402];
+        for (var n = 0; n < 10; n++)
+        {
+            encryptor.Encrypt(frame);
+            decryptor.Decrypt(frame);
+        }
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var n = 0; n < 1000; n++)
+        {
+            encryptor.Encrypt(frame);
+            decryptor.Decrypt(frame);
+        }
+        Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
+    }
+}
