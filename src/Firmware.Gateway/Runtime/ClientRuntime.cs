@@ -117,13 +117,15 @@ internal sealed partial class ClientRuntime : ITunnelSessionHost, IAsyncDisposab
 
     private async Task WaitAsync(TimeSpan delay, CancellationToken cancellationToken)
     {
-        try
-        {
-            await _wake.WaitAsync(delay, _context.Time, cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-        }
+        // Woken early by Connect/Disconnect; the delay runs on the TimeProvider so tests control it.
+        using var done = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var woken = _wake.WaitAsync(done.Token);
+        var timer = delay == Timeout.InfiniteTimeSpan
+            ? Task.Delay(Timeout.InfiniteTimeSpan, done.Token)
+            : Task.Delay(delay, _context.Time, done.Token);
+        await ((Task)Task.WhenAny(woken, timer)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await done.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(woken, timer).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
     /// <summary>One dial: returns true if the tunnel came up at some point.</summary>

@@ -30,15 +30,6 @@ public enum PppSessionRole
     Client,
 }
 
-/// <summary>The side an authentication exchange is run on.</summary>
-public enum AuthRole
-{
-    /// <summary>We check the peer.</summary>
-    Authenticator,
-    /// <summary>We prove ourselves to the peer.</summary>
-    Peer,
-}
-
 /// <summary>
 /// Creates authentication exchanges for the session's Authenticate phase. The host passes one that knows
 /// its users (authenticator) or its credentials (peer); the Auth helpers' classes implement the exchange.
