@@ -30,6 +30,8 @@ internal static class GatewayCommandLine
         Usage:
           pptp-gateway run [--config PATH]            run the gateway service
           pptp-gateway status [--json]                show the running service's sessions
+          pptp-gateway connect|disconnect NAME        bring a configured client up or down
+          pptp-gateway reload                         reload the configuration file now
           pptp-gateway check-config [PATH]            validate a configuration file and exit
           pptp-gateway import-pptpd [--pptpd-conf F] [--options F] [--chap-secrets F] [-o OUT]
                                                       convert a pptpd setup into a configuration file
@@ -79,9 +81,9 @@ internal static class GatewayCommandLine
                 stdout.Write(ConfigSchema.Generate());
                 return ExitCodes.Ok;
             case "run":
-                return RunCommand.Run(rest, stdout, stderr);
-            case "status":
-                return StatusCommand.Run(rest, stdout, stderr);
+                return RunCommand.Run(rest, environment, stdout, stderr);
+            case "status" or "connect" or "disconnect" or "reload":
+                return StatusCommand.Run(verb, rest, environment, stdout, stderr);
             default:
                 stderr.WriteLine($"pptp-gateway: unknown command '{verb}'. Try 'pptp-gateway --help'.");
                 return ExitCodes.Usage;

@@ -1,19 +1,145 @@
+using System.Runtime.InteropServices;
+using Firmware.Gateway.Configuration;
+using Firmware.Gateway.Logging;
+using Firmware.Gateway.Runtime;
+using Microsoft.Extensions.Logging;
+
 namespace Firmware.Gateway.Cli;
 
-/// <summary>`pptp-gateway run`: the service. Says plainly what is not built yet instead of pretending.</summary>
-internal static class RunCommand
+/// <summary>
+/// `pptp-gateway run`: loads the config (file, else last-good, else safe defaults), starts the gateway,
+/// applies reloads (file change, SIGHUP, button, `pptp-gateway reload`) and stops cleanly on SIGTERM/SIGINT.
+/// </summary>
+internal static partial class RunCommand
 {
-    public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
+    public const string DefaultStateDirectory = "/var/lib/pptp-gateway";
+    public const string DefaultRunDirectory = "/run/pptp-gateway";
+
+    public static int Run(IReadOnlyList<string> args, GatewayEnvironment environment, TextWriter stdout, TextWriter stderr)
     {
-        var problem = GatewayCommandLine.ParseOptions(
-            args, new HashSet<string>(), new HashSet<string> { "--config" }, 0, out _, out _, out _);
+        var problem = GatewayCommandLine.ParseOptions(args, new HashSet<string> { "--log-time" },
+            new HashSet<string> { "--config", "--state-dir", "--run-dir" }, 0, out var flags, out var values, out _);
         if (problem is not null)
         {
             stderr.WriteLine($"pptp-gateway run: {problem}");
             return GatewayCommandLine.ExitCodes.Usage;
         }
 
-        stderr.WriteLine("pptp-gateway run: the gateway service is not built yet; nothing was started.");
-        return GatewayCommandLine.ExitCodes.Unavailable;
+        var path = ConfigLocator.Locate(values.GetValueOrDefault("--config"), environment.GetEnvironment, File.Exists, out var tried)
+            ?? tried[0];
+        var stateDirectory = values.GetValueOrDefault("--state-dir") ?? DefaultStateDirectory;
+        var runDirectory = values.GetValueOrDefault("--run-dir") ?? environment.GetEnvironment(StatusCommand.RunDirectoryVariable) ?? DefaultRunDirectory;
+        var logs = new JournalLoggerSink(stderr, LogLevel.Information) { WithTimestamps = flags.Contains("--log-time") };
+        try
+        {
+            return RunAsync(path, stateDirectory, runDirectory, environment, logs).GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is Platform.Linux.PlatformException or IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException)
+        {
+            LogCannotStart(logs.For("gateway"), e.Message);
+            return GatewayCommandLine.ExitCodes.Failure;
+        }
+    }
+
+    private static async Task<int> RunAsync(string configPath, string stateDirectory, string runDirectory, GatewayEnvironment environment, JournalLoggerSink logs)
+    {
+        var logger = logs.For("gateway");
+        Directory.CreateDirectory(stateDirectory);
+        GatewayService? service = null;
+        using var config = new ConfigService(
+            new ConfigServiceOptions(configPath) { LastGoodPath = Path.Combine(stateDirectory, "last-good.json") },
+            environment.LocalNetworks, TimeProvider.System, logs.For<ConfigService>(),
+            () => service is null ? [] : StatusLines(service));
+        config.Start();
+        logs.Minimum = config.Current.Logging.Level;
+
+        service = new GatewayService(config.Current, logs, TimeProvider.System,
+            new GatewayPaths(Path.Combine(runDirectory, "control.sock")));
+        service.ConfigInfo = () => (configPath, config.Source switch
+        {
+            ConfigSource.File => "loaded from the card",
+            ConfigSource.LastGood => "card file invalid: running last-good",
+            _ => "no usable config: running safe defaults",
+        });
+        service.Start();
+
+        // Config changes are applied one at a time, off the config service's lock.
+        var applying = new SemaphoreSlim(1);
+        config.Changed += (_, change) => _ = Task.Run(async () =>
+        {
+            await applying.WaitAsync().ConfigureAwait(false);
+            try
+            {
+                await service.ApplyAsync(change.NewConfig, change.Diff).ConfigureAwait(false);
+            }
+            finally
+            {
+                applying.Release();
+            }
+        });
+        service.ReloadRequested += () => config.Reload();
+        service.Events.StateChanged += config.RefreshStatus;
+
+        using var stop = new CancellationTokenSource();
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+        using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; _ = Task.Run(config.Reload); });
+        SystemdNotify.Send("READY=1");
+
+        try
+        {
+            await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        SystemdNotify.Send("STOPPING=1");
+        await service.DisposeAsync().ConfigureAwait(false);
+        LogExit(logger);
+        return GatewayCommandLine.ExitCodes.Ok;
+    }
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "cannot start: {Reason}")]
+    private static partial void LogCannotStart(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "exit")]
+    private static partial void LogExit(ILogger logger);
+
+    private static List<string> StatusLines(GatewayService service)
+    {
+        var snapshot = service.Snapshot();
+        var lines = new List<string>();
+        foreach (var s in snapshot.Sessions)
+        {
+            lines.Add($"{s.Role} {s.Name}: {s.State}{(s.RemoteAddress is null ? "" : $", {s.LocalAddress} <-> {s.RemoteAddress}")}{(s.LastError is null ? "" : $" ({s.LastError})")}");
+        }
+        if (lines.Count == 0)
+        {
+            lines.Add("no tunnels");
+        }
+        return lines;
+    }
+}
+
+/// <summary>sd_notify without libsystemd: one datagram to $NOTIFY_SOCKET, when systemd gave us one.</summary>
+internal static class SystemdNotify
+{
+    public static void Send(string state)
+    {
+        var path = Environment.GetEnvironmentVariable("NOTIFY_SOCKET");
+        if (string.IsNullOrEmpty(path))
+        {
+            return;
+        }
+        try
+        {
+            using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Unspecified);
+            // An '@' names an abstract socket: its first byte is NUL.
+            var endpoint = new System.Net.Sockets.UnixDomainSocketEndPoint(path[0] == '@' ? "\0" + path[1..] : path);
+            socket.SendTo(System.Text.Encoding.UTF8.GetBytes(state), endpoint);
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+        }
     }
 }

@@ -1,27 +1,103 @@
+using System.Globalization;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Firmware.Gateway.Status;
+
 namespace Firmware.Gateway.Cli;
 
-/// <summary>`pptp-gateway status [--json]`: asks the running service over its control socket.</summary>
+/// <summary>
+/// `pptp-gateway status [--json]`, `connect NAME`, `disconnect NAME`, `reload`: talk to the running service over
+/// its control socket (root only) and print the answer.
+/// </summary>
 internal static class StatusCommand
 {
-    public const string ControlSocketPath = "/run/pptp-gateway/control.sock";
+    public const string RunDirectoryVariable = "PPTP_GATEWAY_RUN_DIR";
 
-    public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
+    public static int Run(string verb, IReadOnlyList<string> args, GatewayEnvironment environment, TextWriter stdout, TextWriter stderr)
     {
-        var problem = GatewayCommandLine.ParseOptions(
-            args, new HashSet<string> { "--json" }, new HashSet<string>(), 0, out _, out _, out _);
+        var needsName = verb is "connect" or "disconnect";
+        var problem = GatewayCommandLine.ParseOptions(args, new HashSet<string> { "--json" },
+            new HashSet<string> { "--run-dir" }, needsName ? 1 : 0, out var flags, out var values, out var positionals);
+        if (problem is null && needsName && positionals.Count == 0)
+        {
+            problem = "which client? (pptp-gateway " + verb + " NAME)";
+        }
         if (problem is not null)
         {
-            stderr.WriteLine($"pptp-gateway status: {problem}");
+            stderr.WriteLine($"pptp-gateway {verb}: {problem}");
             return GatewayCommandLine.ExitCodes.Usage;
         }
 
-        if (!File.Exists(ControlSocketPath))
+        var runDirectory = values.GetValueOrDefault("--run-dir") ?? environment.GetEnvironment(RunDirectoryVariable) ?? RunCommand.DefaultRunDirectory;
+        var socket = Path.Combine(runDirectory, "control.sock");
+        if (!File.Exists(socket))
         {
-            stderr.WriteLine($"pptp-gateway status: the service is not running (no control socket at {ControlSocketPath}).");
+            stderr.WriteLine($"pptp-gateway {verb}: the service is not running (no control socket at {socket}).");
             return GatewayCommandLine.ExitCodes.Unavailable;
         }
 
-        stderr.WriteLine("pptp-gateway status: this build cannot query the service yet.");
-        return GatewayCommandLine.ExitCodes.Unavailable;
+        ControlReply reply;
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            var command = needsName ? $"{verb} {positionals[0]}" : verb;
+            reply = ControlSocketClient.SendAsync(socket, command, timeout.Token).GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException or JsonException or InvalidDataException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"pptp-gateway {verb}: cannot talk to the service at {socket}: {e.Message}");
+            return GatewayCommandLine.ExitCodes.Unavailable;
+        }
+
+        if (flags.Contains("--json"))
+        {
+            stdout.WriteLine(JsonSerializer.Serialize(reply, StatusJsonContext.Default.ControlReply));
+        }
+        else if (reply.Status is { } status)
+        {
+            stdout.Write(Format(status));
+        }
+        else
+        {
+            (reply.Ok ? stdout : stderr).WriteLine(reply.Message);
+        }
+        return reply.Ok ? GatewayCommandLine.ExitCodes.Ok : GatewayCommandLine.ExitCodes.Failure;
+    }
+
+    /// <summary>The human-readable status: one block per tunnel.</summary>
+    internal static string Format(GatewayStatus status)
+    {
+        var text = new StringBuilder();
+        var uptime = DateTimeOffset.UtcNow - status.StartedAt;
+        text.AppendLine(CultureInfo.InvariantCulture, $"pptp-gateway {status.Version}, up {uptime:d\\.hh\\:mm\\:ss}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"config: {status.ConfigFile} ({status.ConfigState})");
+        if (status.Sessions.Count == 0)
+        {
+            text.AppendLine("no tunnels");
+        }
+        foreach (var s in status.Sessions)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"{s.Role} {s.Name}: {s.State}");
+            if (s.User is not null || s.Peer is not null)
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"  user {s.User ?? "-"}, peer {s.Peer ?? "-"}, auth {s.AuthMethod ?? "-"}, encryption {s.Mppe ?? "-"}");
+            }
+            if (s.LocalAddress is not null)
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"  {s.Interface}: {s.LocalAddress} <-> {s.RemoteAddress}, up {s.UptimeSeconds:0} s");
+                text.AppendLine(CultureInfo.InvariantCulture, $"  sent {s.BytesSent} bytes / {s.PacketsSent} packets, received {s.BytesReceived} bytes / {s.PacketsReceived} packets");
+            }
+            var drops = s.Drops.Where(d => d.Value > 0).Select(d => $"{d.Key} {d.Value}").ToList();
+            if (drops.Count > 0)
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"  drops: {string.Join(", ", drops)}");
+            }
+            if (s.LastError is not null)
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"  last error: {s.LastError}");
+            }
+        }
+        return text.ToString();
     }
 }
