@@ -1,9 +1,13 @@
+using System.Globalization;
 using Firmware.Platform.Gpio;
 
 namespace Firmware.Gateway.Board;
 
-/// <summary>One problem in the board options, with the option's path ("board.leds.tunnel").</summary>
-public sealed record BoardOptionError(string Path, string Message)
+/// <summary>One problem in the board options, with the option's path ("board.leds.tunnel.pin").</summary>
+/// <param name="Path">The option's key in the config file.</param>
+/// <param name="Message">What is wrong.</param>
+/// <param name="OtherPath">The option it clashes with, if any (the config layer adds that key's line).</param>
+public sealed record BoardOptionError(string Path, string Message, string? OtherPath = null)
 {
     public override string ToString() => $"{Path}: {Message}";
 }
@@ -60,8 +64,10 @@ public sealed record LedOptions
 }
 
 /// <summary>
-/// The board section of the config. The config layer binds it from JSON ("board": {...}); everything has a default,
-/// so an absent section means "pi4b profile, default pins and actions".
+/// The board section of the config, and the only description of it: the config layer binds "board": {...} into
+/// this record (timings as seconds: "debounceSeconds": 0.03), takes its defaults and limits from here, and
+/// reports <see cref="Validate"/>'s errors at the offending key's line. Everything has a default, so an absent
+/// section means "pi4b profile, default pins and actions".
 /// </summary>
 public sealed record BoardOptions
 {
@@ -69,6 +75,15 @@ public sealed record BoardOptions
     public static readonly TimeSpan DefaultDoublePressWindow = TimeSpan.FromMilliseconds(400);
     public static readonly TimeSpan DefaultLongPress = TimeSpan.FromSeconds(3);
     public static readonly TimeSpan DefaultVeryLongPress = TimeSpan.FromSeconds(10);
+
+    /// <summary>Allowed range of <see cref="Debounce"/> (the config schema shows the same limits).</summary>
+    public static readonly (TimeSpan Min, TimeSpan Max) DebounceLimits = (TimeSpan.Zero, TimeSpan.FromMilliseconds(500));
+
+    public static readonly (TimeSpan Min, TimeSpan Max) DoublePressWindowLimits = (TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(2));
+
+    public static readonly (TimeSpan Min, TimeSpan Max) LongPressLimits = (TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(60));
+
+    public static readonly (TimeSpan Min, TimeSpan Max) VeryLongPressLimits = (TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(120));
 
     public bool Enabled { get; init; } = true;
 
@@ -103,7 +118,10 @@ public sealed record BoardOptions
     /// <summary>The chosen profile, or null if the name is unknown.</summary>
     public BoardProfile? ResolveProfile() => BoardProfiles.Find(Profile);
 
-    /// <summary>Every problem at once; empty when the options can be used.</summary>
+    /// <summary>
+    /// Every problem at once; empty when the options can be used. Paths are the config file's keys
+    /// ("board.leds.tunnel.pin"), so the config layer can point at the line.
+    /// </summary>
     public IReadOnlyList<BoardOptionError> Validate()
     {
         var errors = new List<BoardOptionError>();
@@ -114,17 +132,17 @@ public sealed record BoardOptions
                 $"unknown board profile '{Profile}' (known: {string.Join(", ", BoardProfiles.All.Select(p => p.Name))})"));
         }
 
-        CheckTime(errors, "board.debounce", Debounce, TimeSpan.Zero, TimeSpan.FromMilliseconds(500));
-        CheckTime(errors, "board.doublePressWindow", DoublePressWindow, TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(2));
-        CheckTime(errors, "board.longPress", LongPress, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(60));
-        CheckTime(errors, "board.veryLongPress", VeryLongPress, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(120));
+        CheckTime(errors, "board.debounceSeconds", Debounce, DebounceLimits);
+        CheckTime(errors, "board.doublePressWindowSeconds", DoublePressWindow, DoublePressWindowLimits);
+        CheckTime(errors, "board.longPressSeconds", LongPress, LongPressLimits);
+        CheckTime(errors, "board.veryLongPressSeconds", VeryLongPress, VeryLongPressLimits);
         if (VeryLongPress <= LongPress)
         {
-            errors.Add(new("board.veryLongPress", $"must be longer than longPress ({LongPress.TotalSeconds:0.###} s)"));
+            errors.Add(new("board.veryLongPressSeconds", $"must be longer than longPressSeconds ({Seconds(LongPress)} s)"));
         }
         if (LongPress <= Debounce || LongPress <= DoublePressWindow)
         {
-            errors.Add(new("board.longPress", "must be longer than debounce and doublePressWindow"));
+            errors.Add(new("board.longPressSeconds", "must be longer than debounceSeconds and doublePressWindowSeconds"));
         }
 
         if (!Enabled || profile is null)
@@ -132,32 +150,38 @@ public sealed record BoardOptions
             return errors;
         }
 
-        var used = new Dictionary<int, string>();
-        CheckButton(errors, used, profile, "board.buttons.button1", Button1, profile.Pins.Button1);
-        CheckButton(errors, used, profile, "board.buttons.button2", Button2, profile.Pins.Button2);
-        CheckLed(errors, used, profile, "board.leds.power", PowerLed, profile.Pins.PowerLed);
-        CheckLed(errors, used, profile, "board.leds.tunnel", TunnelLed, profile.Pins.TunnelLed);
-        CheckLed(errors, used, profile, "board.leds.activity", ActivityLed, profile.Pins.ActivityLed);
+        var pins = new List<PinUse>();
+        CheckButton(errors, pins, profile, "board.buttons.button1", Button1, profile.Pins.Button1);
+        CheckButton(errors, pins, profile, "board.buttons.button2", Button2, profile.Pins.Button2);
+        CheckLed(errors, pins, profile, "board.leds.power", PowerLed, profile.Pins.PowerLed);
+        CheckLed(errors, pins, profile, "board.leds.tunnel", TunnelLed, profile.Pins.TunnelLed);
+        CheckLed(errors, pins, profile, "board.leds.activity", ActivityLed, profile.Pins.ActivityLed);
+        CheckPinsUsedOnce(errors, pins, profile);
         return errors;
     }
 
-    private static void CheckTime(List<BoardOptionError> errors, string path, TimeSpan value, TimeSpan min, TimeSpan max)
+    /// <summary>A header pin taken by a button or LED; <paramref name="Chosen"/> is false for the profile's default.</summary>
+    private readonly record struct PinUse(string Path, int Pin, bool Chosen);
+
+    private static string Seconds(TimeSpan value) => value.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
+
+    private static void CheckTime(List<BoardOptionError> errors, string path, TimeSpan value, (TimeSpan Min, TimeSpan Max) limits)
     {
-        if (value < min || value > max)
+        if (value < limits.Min || value > limits.Max)
         {
-            errors.Add(new(path, $"{value.TotalMilliseconds:0.###} ms is outside {min.TotalMilliseconds:0.###}–{max.TotalMilliseconds:0.###} ms"));
+            errors.Add(new(path, $"{Seconds(value)} s is outside {Seconds(limits.Min)}..{Seconds(limits.Max)} s"));
         }
     }
 
     private static void CheckButton(
-        List<BoardOptionError> errors, Dictionary<int, string> used, BoardProfile profile, string path, ButtonOptions button, int defaultPin)
+        List<BoardOptionError> errors, List<PinUse> pins, BoardProfile profile, string path, ButtonOptions button, int defaultPin)
     {
         ArgumentNullException.ThrowIfNull(button);
         if (!button.Enabled)
         {
             return;
         }
-        CheckPin(errors, used, profile, path, button.Pin ?? defaultPin);
+        CheckPin(errors, pins, profile, path + ".pin", button.Pin, defaultPin);
 
         // Drastic actions must not happen by a slip of the finger: factory reset only on the very long hold,
         // reboot only on a long or very long one.
@@ -181,12 +205,13 @@ public sealed record BoardOptions
     {
         if (command is GatewayCommand.FactoryReset or GatewayCommand.Reboot)
         {
-            errors.Add(new(path, $"{command} may only be bound to a long or very long press"));
+            var word = command == GatewayCommand.Reboot ? "reboot" : "factory-reset";
+            errors.Add(new(path, $"{word} may only be bound to a long or very long press"));
         }
     }
 
     private static void CheckLed(
-        List<BoardOptionError> errors, Dictionary<int, string> used, BoardProfile profile, string path, LedOptions led, int defaultPin)
+        List<BoardOptionError> errors, List<PinUse> pins, BoardProfile profile, string path, LedOptions led, int defaultPin)
     {
         ArgumentNullException.ThrowIfNull(led);
         if (!led.Enabled)
@@ -197,23 +222,42 @@ public sealed record BoardOptions
         {
             if (device.Length == 0 || device.Contains('/', StringComparison.Ordinal) || device is "." or "..")
             {
-                errors.Add(new(path, $"'{device}' is not an LED device name"));
+                errors.Add(new(path + ".device", $"'{device}' is not an LED device name"));
             }
             return;
         }
-        CheckPin(errors, used, profile, path, led.Pin ?? defaultPin);
+        CheckPin(errors, pins, profile, path + ".pin", led.Pin, defaultPin);
     }
 
-    private static void CheckPin(List<BoardOptionError> errors, Dictionary<int, string> used, BoardProfile profile, string path, int pin)
+    private static void CheckPin(List<BoardOptionError> errors, List<PinUse> pins, BoardProfile profile, string path, int? chosen, int defaultPin)
     {
+        var pin = chosen ?? defaultPin;
         if (!profile.IsSafe(pin))
         {
             errors.Add(new(path, $"pin {pin} is not in the {profile.Name} safe set ({string.Join(", ", profile.SafePins)})"));
             return;
         }
-        if (!used.TryAdd(pin, path))
+        pins.Add(new(path, pin, chosen is not null));
+    }
+
+    /// <summary>
+    /// A pin may do one job. The profile's defaults claim their pins first, so a clash between a chosen pin and a
+    /// default one is reported at the chosen one: that is the key the user wrote.
+    /// </summary>
+    private static void CheckPinsUsedOnce(List<BoardOptionError> errors, List<PinUse> pins, BoardProfile profile)
+    {
+        var owners = new Dictionary<int, PinUse>();
+        foreach (var use in pins.Where(p => !p.Chosen).Concat(pins.Where(p => p.Chosen)))
         {
-            errors.Add(new(path, $"pin {pin} is already used by {used[pin]}"));
+            if (owners.TryGetValue(use.Pin, out var owner))
+            {
+                var whose = owner.Chosen ? owner.Path : $"{owner.Path} (the {profile.Name} default)";
+                errors.Add(new(use.Path, $"pin {use.Pin} is already used by {whose}", owner.Path));
+            }
+            else
+            {
+                owners.Add(use.Pin, use);
+            }
         }
     }
 }

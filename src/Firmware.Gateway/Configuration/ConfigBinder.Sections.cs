@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Net;
+using Firmware.Gateway.Board;
+using Firmware.Platform.Gpio;
 using Firmware.Protocol.Auth;
 using Microsoft.Extensions.Logging;
 
@@ -314,10 +316,6 @@ internal sealed partial class ConfigBinder
             Warn(Present(scope, "allowStateless"), scope,
                 "weak: stateful MPPE only; one lost packet stalls the tunnel until a resync, and the key changes only every 256 packets");
         }
-        else if (allowStateful)
-        {
-            Warn(Present(scope, "allowStateful"), scope, "stateful MPPE is allowed: the key changes only every 256 packets");
-        }
 
         return new MppePolicy(required, keyLengths, allowStateless, allowStateful, preferStateless);
     }
@@ -557,43 +555,100 @@ internal sealed partial class ConfigBinder
         return new HookOptions(ipUp, ipDown, TimeSpan.FromSeconds(Int(scope, "timeoutSeconds")));
     }
 
+    // ---- Board ----
+
+    /// <summary>
+    /// Binds the board section into the Board layer's own options and runs their validation, so the rules for
+    /// pins and bindings live in one place; each of its errors is reported at the offending key's line.
+    /// </summary>
     private BoardOptions BindBoard(Scope scope)
     {
-        var profile = String(scope, "profile");
-        var pinsScope = Section(scope, "pins");
-        var pins = new Dictionary<string, int?>(StringComparer.Ordinal);
-        var used = new Dictionary<int, ConfigNode>();
-        foreach (var name in ConfigKeys.BoardPinNames)
+        var buttons = Section(scope, "buttons");
+        var leds = Section(scope, "leds");
+        var options = new BoardOptions
         {
-            var (pin, node) = OptionalIntWithNode(pinsScope, name);
-            pins[name] = pin;
-            if (pin is { } line && node is not null && !used.TryAdd(line, node))
-            {
-                Error(node, $"GPIO {line} is also {used[line].Path} (line {used[line].Line}); each pin can do one job");
-            }
-        }
+            Enabled = Bool(scope, "enabled"),
+            Profile = String(scope, "profile")!,
+            Driver = Word<GpioDriverKind>(scope, "driver") ?? GpioDriverKind.Auto,
+            Debounce = Duration(scope, "debounceSeconds"),
+            DoublePressWindow = Duration(scope, "doublePressWindowSeconds"),
+            LongPress = Duration(scope, "longPressSeconds"),
+            VeryLongPress = Duration(scope, "veryLongPressSeconds"),
+            SelfTest = Bool(scope, "selfTest"),
+            Button1 = BindButton(Section(buttons, "button1")),
+            Button2 = BindButton(Section(buttons, "button2")),
+            PowerLed = BindLed(Section(leds, "power")),
+            TunnelLed = BindLed(Section(leds, "tunnel")),
+            ActivityLed = BindLed(Section(leds, "activity")),
+        };
 
-        var buttonsScope = Section(scope, "buttons");
-        var button1 = Section(buttonsScope, "button1");
-        var button2 = Section(buttonsScope, "button2");
-        var actions = new ButtonActions(
-            Action(button1, "short"), Action(button1, "long"), Action(button1, "veryLong"),
-            Action(button2, "short"), Action(button2, "long"));
-        return new BoardOptions(
-            string.IsNullOrEmpty(profile) ? null : profile,
-            new BoardPins(pins["button1"], pins["button2"], pins["ledStatus"], pins["ledServer"], pins["ledClient"]),
-            actions);
+        foreach (var error in options.Validate())
+        {
+            var (node, _) = Locate(scope, error.Path);
+            var message = error.Message;
+            if (error.OtherPath is { } other && Locate(scope, other) is ({ } otherNode, true))
+            {
+                message += $" (line {otherNode.Line})";
+            }
+            Error(error.Path, node?.Line ?? scope.Line, node?.Column ?? scope.Column, message);
+        }
+        return options;
     }
 
-    private ButtonAction Action(Scope scope, string name) => String(scope, name) switch
+    private ButtonOptions BindButton(Scope scope) => new()
     {
-        "show-status" => ButtonAction.ShowStatus,
-        "reconnect" => ButtonAction.Reconnect,
-        "reload-config" => ButtonAction.ReloadConfig,
-        "toggle-server" => ButtonAction.ToggleServer,
-        "toggle-clients" => ButtonAction.ToggleClients,
-        "reboot" => ButtonAction.Reboot,
-        "shutdown" => ButtonAction.Shutdown,
-        _ => ButtonAction.None,
+        Enabled = Bool(scope, "enabled"),
+        Pin = OptionalInt(scope, "pin"),
+        ActiveLow = Bool(scope, "activeLow"),
+        Bias = Word<GpioBias>(scope, "bias"),
+        Short = Word<GatewayCommand>(scope, "short") ?? GatewayCommand.None,
+        Double = Word<GatewayCommand>(scope, "double") ?? GatewayCommand.None,
+        Long = Word<GatewayCommand>(scope, "long") ?? GatewayCommand.None,
+        VeryLong = Word<GatewayCommand>(scope, "veryLong") ?? GatewayCommand.None,
     };
+
+    private LedOptions BindLed(Scope scope)
+    {
+        var enabled = Bool(scope, "enabled");
+        var pin = OptionalInt(scope, "pin");
+        var (device, deviceNode) = StringWithNode(scope, "device");
+        if (deviceNode is not null && Present(scope, "pin") is not null)
+        {
+            Error(deviceNode, "give pin or device, not both");
+        }
+        return new LedOptions { Enabled = enabled, Pin = pin, Device = device };
+    }
+
+    /// <summary>An enum from its kebab-case word (the table's Allowed list has already been checked); null when absent.</summary>
+    private TEnum? Word<TEnum>(Scope scope, string name)
+        where TEnum : struct, Enum =>
+        String(scope, name) is { } word && ConfigWords.TryParse<TEnum>(word, out var value) ? value : null;
+
+    /// <summary>A duration written in seconds, kept to whole milliseconds.</summary>
+    private TimeSpan Duration(Scope scope, string name) =>
+        TimeSpan.FromMilliseconds(Math.Round(Number(scope, name) * 1000));
+
+    /// <summary>
+    /// The node a dotted path below <paramref name="section"/> names, or the deepest one of its ancestors the file
+    /// has (Exact = false), so an error about a key left out still points into the right part of the file.
+    /// </summary>
+    private static (ConfigNode? Node, bool Exact) Locate(Scope section, string path)
+    {
+        var prefix = section.Path + ".";
+        if (section.Node is null || !path.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            return (section.Node, false);
+        }
+        var node = section.Node;
+        foreach (var name in path[prefix.Length..].Split('.'))
+        {
+            var child = node[name];
+            if (child is null || child.Kind == ConfigNodeKind.Null)
+            {
+                return (node, false);
+            }
+            node = child;
+        }
+        return (node, true);
+    }
 }

@@ -1,3 +1,6 @@
+using Firmware.Gateway.Board;
+using Firmware.Platform.Gpio;
+
 namespace Firmware.Gateway.Configuration;
 
 /// <summary>The JSON shape of one configuration key.</summary>
@@ -38,11 +41,11 @@ internal sealed record ConfigKey(
 internal static class ConfigKeys
 {
     public static readonly IReadOnlyList<string> AuthMethodNames = ["pap", "chap", "mschap", "mschapv2"];
-    public static readonly IReadOnlyList<string> ButtonActionNames =
-        ["none", "show-status", "reconnect", "reload-config", "toggle-server", "toggle-clients", "reboot", "shutdown"];
+    public static readonly IReadOnlyList<string> CommandNames = ConfigWords.All<GatewayCommand>();
+    public static readonly IReadOnlyList<string> DriverNames = ConfigWords.All<GpioDriverKind>();
+    public static readonly IReadOnlyList<string> BiasNames = ConfigWords.All<GpioBias>();
+    public static readonly IReadOnlyList<string> ProfileNames = [.. BoardProfiles.All.Select(p => p.Name)];
     public static readonly IReadOnlyList<string> LogLevelNames = ["trace", "debug", "information", "warning", "error", "critical"];
-
-    public static readonly IReadOnlyList<string> BoardPinNames = ["button1", "button2", "ledStatus", "ledServer", "ledClient"];
 
     private const string NtHashPattern = "^[0-9A-Fa-f]{32}$";
     private const string NtHashHint = "must be 32 hex digits (0-9, A-F)";
@@ -169,27 +172,84 @@ internal static class ConfigKeys
             new("hooks.ipUp", ConfigValueKind.String, "Absolute path of a script run when a tunnel is up."),
             new("hooks.ipDown", ConfigValueKind.String, "Absolute path of a script run when a tunnel is down."),
             new("hooks.timeoutSeconds", ConfigValueKind.Integer, "Seconds a hook may run before it is killed.", 10, Minimum: 1, Maximum: 300),
-
-            new("board", ConfigValueKind.Object, "The router board: buttons and LEDs."),
-            new("board.profile", ConfigValueKind.String, "Board profile name (e.g. raspberry-pi-4); leave out to detect."),
-            new("board.pins", ConfigValueKind.Object, "GPIO line numbers that override the profile's."),
         ]);
-        foreach (var pin in BoardPinNames)
-        {
-            keys.Add(new($"board.pins.{pin}", ConfigValueKind.Integer, $"GPIO line of {pin}.", Minimum: 0, Maximum: 1023));
-        }
+        AddBoard(keys);
+        return [.. keys];
+    }
+
+    /// <summary>
+    /// The board section binds straight into <see cref="BoardOptions"/>: defaults and limits are read from it, not
+    /// repeated here. Durations are seconds, as everywhere else in the file.
+    /// </summary>
+    private static void AddBoard(List<ConfigKey> keys)
+    {
+        var defaults = new BoardOptions();
+        var pins = BoardProfiles.Find(defaults.Profile)!.Pins;
         keys.AddRange(
         [
-            new("board.buttons", ConfigValueKind.Object, "What each button press does. Reboot and shutdown are never the default."),
-            new("board.buttons.button1", ConfigValueKind.Object, "Button 1."),
-            new("board.buttons.button1.short", ConfigValueKind.String, "Action for a short press.", "show-status", ButtonActionNames),
-            new("board.buttons.button1.long", ConfigValueKind.String, "Action for a press over 2 s.", "reconnect", ButtonActionNames),
-            new("board.buttons.button1.veryLong", ConfigValueKind.String, "Action for a press over 8 s.", "none", ButtonActionNames),
-            new("board.buttons.button2", ConfigValueKind.Object, "Button 2."),
-            new("board.buttons.button2.short", ConfigValueKind.String, "Action for a short press.", "toggle-clients", ButtonActionNames),
-            new("board.buttons.button2.long", ConfigValueKind.String, "Action for a press over 2 s.", "reload-config", ButtonActionNames),
+            new("board", ConfigValueKind.Object, "The board's two buttons and three LEDs."),
+            new("board.enabled", ConfigValueKind.Boolean, "Set false to leave the buttons and LEDs alone.", defaults.Enabled),
+            new("board.profile", ConfigValueKind.String,
+                "Board profile: the GPIO chip, default pins and the pins that are safe to use.", defaults.Profile, ProfileNames),
+            new("board.driver", ConfigValueKind.String,
+                "auto: the board's GPIO chip (no GPIO = a warning, no buttons); console: print LEDs, take presses from commands; none: off.",
+                ConfigWords.Of(defaults.Driver), DriverNames),
+            Seconds("board.debounceSeconds", "A button level must hold this long to count (contact bounce is shorter).",
+                defaults.Debounce, BoardOptions.DebounceLimits),
+            Seconds("board.doublePressWindowSeconds", "A second press starting this soon after a release makes a double press.",
+                defaults.DoublePressWindow, BoardOptions.DoublePressWindowLimits),
+            Seconds("board.longPressSeconds", "Hold at least this long for a long press.", defaults.LongPress, BoardOptions.LongPressLimits),
+            Seconds("board.veryLongPressSeconds", "Hold at least this long for a very long press.",
+                defaults.VeryLongPress, BoardOptions.VeryLongPressLimits),
+            new("board.selfTest", ConfigValueKind.Boolean, "Light every LED once at start.", defaults.SelfTest),
+            new("board.buttons", ConfigValueKind.Object,
+                "What each press does. reboot and factory-reset may only be bound to long or very long presses (factory-reset to veryLong only)."),
         ]);
-        return [.. keys];
+        AddButton(keys, "button1", defaults.Button1, pins.Button1);
+        AddButton(keys, "button2", defaults.Button2, pins.Button2);
+        keys.Add(new("board.leds", ConfigValueKind.Object, "The LEDs: a header pin (through a resistor to GND) or an LED of the board itself."));
+        AddLed(keys, "power", "Power LED: heartbeat while a config runs, steady when none does.", pins.PowerLed);
+        AddLed(keys, "tunnel", "Tunnel LED: on when up or serving, slow blink connecting, fast blink failing, 3 flashes for a config problem.", pins.TunnelLed);
+        AddLed(keys, "activity", "Activity LED: flashes with tunnel traffic.", pins.ActivityLed);
+    }
+
+    private static ConfigKey Seconds(string path, string description, TimeSpan value, (TimeSpan Min, TimeSpan Max) limits) =>
+        new(path, ConfigValueKind.Number, description, value.TotalSeconds, Minimum: limits.Min.TotalSeconds, Maximum: limits.Max.TotalSeconds);
+
+    private static void AddButton(List<ConfigKey> keys, string name, ButtonOptions defaults, int defaultPin)
+    {
+        var path = "board.buttons." + name;
+        keys.AddRange(
+        [
+            new(path, ConfigValueKind.Object, $"Button {name[^1]}."),
+            new(path + ".enabled", ConfigValueKind.Boolean, "Set false to ignore this button and free its pin.", defaults.Enabled),
+            new(path + ".pin", ConfigValueKind.Integer,
+                $"Header GPIO (BCM number); default: the profile's, GPIO {defaultPin} on the Raspberry Pi profiles.", Minimum: 0, Maximum: 1023),
+            new(path + ".activeLow", ConfigValueKind.Boolean, "True for a button wired to GND (pressed reads low).", defaults.ActiveLow),
+            new(path + ".bias", ConfigValueKind.String,
+                "Internal resistor; default pull-up for an active-low button, pull-down for an active-high one.", Allowed: BiasNames),
+            Command(path + ".short", "Short press.", defaults.Short),
+            Command(path + ".double", "Two short presses; binding it delays the short press by doublePressWindowSeconds.", defaults.Double),
+            Command(path + ".long", "Long press (longPressSeconds).", defaults.Long),
+            Command(path + ".veryLong", "Very long press (veryLongPressSeconds).", defaults.VeryLong),
+        ]);
+    }
+
+    private static ConfigKey Command(string path, string description, GatewayCommand value) =>
+        new(path, ConfigValueKind.String, description, ConfigWords.Of(value), CommandNames);
+
+    private static void AddLed(List<ConfigKey> keys, string name, string description, int defaultPin)
+    {
+        var path = "board.leds." + name;
+        keys.AddRange(
+        [
+            new(path, ConfigValueKind.Object, description),
+            new(path + ".enabled", ConfigValueKind.Boolean, "Set false to leave this LED dark and free its pin.", true),
+            new(path + ".pin", ConfigValueKind.Integer,
+                $"Header GPIO (BCM number); default: the profile's, GPIO {defaultPin} on the Raspberry Pi profiles.", Minimum: 0, Maximum: 1023),
+            new(path + ".device", ConfigValueKind.String,
+                "An LED of the board under /sys/class/leds (e.g. ACT) instead of a header pin; give pin or device, not both."),
+        ]);
     }
 
     private static void AddAuthAndMppe(List<ConfigKey> keys, string prefix, string who)
@@ -202,7 +262,7 @@ internal static class ConfigKeys
         keys.Add(new($"{prefix}.mppe.keyLengths", ConfigValueKind.IntegerArray, "MPPE key lengths allowed, in bits; 40 and 56 are weak.",
             DefaultKeyLengths, ["40", "56", "128"]));
         keys.Add(new($"{prefix}.mppe.allowStateless", ConfigValueKind.Boolean, "Allow stateless mode (a new key for every packet).", true));
-        keys.Add(new($"{prefix}.mppe.allowStateful", ConfigValueKind.Boolean, "Allow stateful mode (one lost packet forces a resync).", false));
+        keys.Add(new($"{prefix}.mppe.allowStateful", ConfigValueKind.Boolean, "Allow stateful mode (one lost packet forces a resync); some old peers only do stateful.", true));
         keys.Add(new($"{prefix}.mppe.preferStateless", ConfigValueKind.Boolean, "Ask for stateless mode when both are allowed.", true));
     }
 }

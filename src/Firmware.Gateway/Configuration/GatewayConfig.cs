@@ -1,4 +1,5 @@
 using System.Net;
+using Firmware.Gateway.Board;
 using Firmware.Protocol.Auth;
 using Microsoft.Extensions.Logging;
 
@@ -20,7 +21,7 @@ internal sealed record GatewayConfig(
 {
     public static GatewayConfig Default { get; } = new(
         null, ValueList<ClientOptions>.Empty, PppOptions.Default, TunOptions.Default, ForwardingOptions.Default,
-        HookOptions.Default, BoardOptions.Default, LoggingOptions.Default);
+        HookOptions.Default, new BoardOptions(), LoggingOptions.Default);
 
     /// <summary>True when the server section is present and enabled.</summary>
     public bool RunsServer => Server is { Enabled: true };
@@ -48,10 +49,13 @@ internal sealed record ServerOptions(
 /// <summary>One account on the server. <see cref="Secret"/> prints as *** only.</summary>
 internal sealed record UserOptions(string Name, ConfigSecret Secret, IPAddress? Address, bool Enabled, int MaxSessions);
 
-/// <summary>MPPE policy; the defaults are the strongest PPTP allows.</summary>
+/// <summary>
+/// MPPE policy. Defaults: 128-bit keys required; stateless and stateful both allowed (some peers only do
+/// stateful), stateless asked for first.
+/// </summary>
 internal sealed record MppePolicy(bool Required, ValueList<int> KeyLengths, bool AllowStateless, bool AllowStateful, bool PreferStateless)
 {
-    public static MppePolicy Default { get; } = new(true, ValueList.Of(128), true, false, true);
+    public static MppePolicy Default { get; } = new(true, ValueList.Of(128), true, true, true);
 }
 
 /// <summary>Lock a user name out after <see cref="Failures"/> failed logins within <see cref="Window"/>.</summary>
@@ -104,40 +108,6 @@ internal sealed record ForwardingOptions(bool Enabled, string? MasqueradeOut)
 internal sealed record HookOptions(string? IpUp, string? IpDown, TimeSpan Timeout)
 {
     public static HookOptions Default { get; } = new(null, null, TimeSpan.FromSeconds(10));
-}
-
-/// <summary>What a button press does. Reboot and shutdown are only ever set by the file.</summary>
-internal enum ButtonAction
-{
-    None,
-    ShowStatus,
-    Reconnect,
-    ReloadConfig,
-    ToggleServer,
-    ToggleClients,
-    Reboot,
-    Shutdown,
-}
-
-/// <summary>GPIO line overrides; null keeps the board profile's line.</summary>
-internal sealed record BoardPins(int? Button1, int? Button2, int? LedStatus, int? LedServer, int? LedClient)
-{
-    public static BoardPins Default { get; } = new(null, null, null, null, null);
-}
-
-/// <summary>Button press actions for the two buttons.</summary>
-internal sealed record ButtonActions(
-    ButtonAction Button1Short, ButtonAction Button1Long, ButtonAction Button1VeryLong,
-    ButtonAction Button2Short, ButtonAction Button2Long)
-{
-    public static ButtonActions Default { get; } = new(
-        ButtonAction.ShowStatus, ButtonAction.Reconnect, ButtonAction.None, ButtonAction.ToggleClients, ButtonAction.ReloadConfig);
-}
-
-/// <summary>The board: profile, pin overrides and button actions.</summary>
-internal sealed record BoardOptions(string? Profile, BoardPins Pins, ButtonActions Buttons)
-{
-    public static BoardOptions Default { get; } = new(null, BoardPins.Default, ButtonActions.Default);
 }
 
 /// <summary>Logging.</summary>

@@ -205,7 +205,7 @@ public sealed class BoardControllerTests
     {
         using var board = Create();
         var errors = board.ApplyOptions(Quiet with { TunnelLed = new LedOptions { Pin = 14 } });
-        Assert.Equal("board.leds.tunnel", Assert.Single(errors).Path);
+        Assert.Equal("board.leds.tunnel.pin", Assert.Single(errors).Path);
         Assert.Equal(24, _lines.Output("tunnel").Line);
         Hold(17, 100);
         Assert.Equal([GatewayCommand.ToggleClients], _sink.Commands);

@@ -79,8 +79,8 @@ public sealed class BoardProfileTests
     {
         var errors = new BoardOptions { TunnelLed = new LedOptions { Pin = 14 } }.Validate();
         var error = Assert.Single(errors);
-        Assert.Equal("board.leds.tunnel", error.Path);
-        Assert.StartsWith("board.leds.tunnel: pin 14 is not in the pi4b safe set", error.ToString(), StringComparison.Ordinal);
+        Assert.Equal("board.leds.tunnel.pin", error.Path);
+        Assert.StartsWith("board.leds.tunnel.pin: pin 14 is not in the pi4b safe set", error.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -88,7 +88,27 @@ public sealed class BoardProfileTests
     {
         var errors = new BoardOptions { ActivityLed = new LedOptions { Pin = 17 } }.Validate();
         var error = Assert.Single(errors);
-        Assert.Equal("board.leds.activity: pin 17 is already used by board.buttons.button1", error.ToString());
+        Assert.Equal("board.leds.activity.pin: pin 17 is already used by board.buttons.button1.pin (the pi4b default)", error.ToString());
+        Assert.Equal("board.buttons.button1.pin", error.OtherPath);
+    }
+
+    [Fact]
+    public void Clash_with_a_default_pin_is_reported_at_the_chosen_pin_whatever_the_order()
+    {
+        // button 1 is checked first, but it is the one the user moved onto the power LED's default pin 23.
+        var error = Assert.Single(new BoardOptions { Button1 = ButtonOptions.Button1Defaults with { Pin = 23 } }.Validate());
+        Assert.Equal("board.buttons.button1.pin: pin 23 is already used by board.leds.power.pin (the pi4b default)", error.ToString());
+    }
+
+    [Fact]
+    public void Clash_between_two_chosen_pins_is_reported_at_the_second()
+    {
+        var error = Assert.Single(new BoardOptions
+        {
+            Button2 = ButtonOptions.Button2Defaults with { Pin = 5 },
+            TunnelLed = new LedOptions { Pin = 5 },
+        }.Validate());
+        Assert.Equal("board.leds.tunnel.pin: pin 5 is already used by board.buttons.button2.pin", error.ToString());
     }
 
     [Fact]
@@ -114,8 +134,8 @@ public sealed class BoardProfileTests
             VeryLongPress = TimeSpan.FromSeconds(2),
         }.Validate();
         Assert.Equal(
-            ["board.debounce", "board.veryLongPress", "board.buttons.button1.short", "board.buttons.button1.long",
-             "board.buttons.button2", "board.buttons.button2.double", "board.leds.power"],
+            ["board.debounceSeconds", "board.veryLongPressSeconds", "board.buttons.button1.short", "board.buttons.button1.long",
+             "board.buttons.button2.pin", "board.buttons.button2.double", "board.leds.power.device"],
             errors.Select(e => e.Path));
     }
 

@@ -28,16 +28,10 @@ public class ConfigBinderTests
         Assert.Equal(MppePolicy.Default, server.Mppe);
         Assert.True(server.Mppe.Required);
         Assert.Equal([128], server.Mppe.KeyLengths);
-        Assert.False(server.Mppe.AllowStateful);
+        Assert.True(server.Mppe.AllowStateless && server.Mppe.AllowStateful && server.Mppe.PreferStateless);
         Assert.Equal(LockoutPolicy.Default, server.Lockout);
         Assert.Equal(IPAddress.Any, server.Listen);
         Assert.Equal(16, server.MaxSessions);
-        Assert.Equal(ButtonAction.None, result.Config.Board.Buttons.Button1VeryLong);
-        Assert.DoesNotContain(ButtonAction.Reboot, new[]
-        {
-            ButtonActions.Default.Button1Short, ButtonActions.Default.Button1Long, ButtonActions.Default.Button1VeryLong,
-            ButtonActions.Default.Button2Short, ButtonActions.Default.Button2Long,
-        });
         var alice = Assert.Single(server.Users);
         Assert.True(alice.Secret.HasNtHash);
         Assert.Equal(Convert.FromHexString("8846F7EAEE8FB117AD06BDD830B7586C"), alice.Secret.NtHash.ToArray());
@@ -63,9 +57,7 @@ public class ConfigBinderTests
               "ppp": { "mru": 1300, "mtu": 1200, "lcpEchoIntervalSeconds": 0, "lcpEchoFailures": 5, "restartTimerSeconds": 2, "maxConfigure": 7 },
               "tun": { "serverPrefix": "vs", "clientPrefix": "vc" },
               "forwarding": { "enabled": true, "masqueradeOut": "eth0" },
-              "hooks": { "ipUp": "/etc/up", "ipDown": "/etc/down", "timeoutSeconds": 5 },
-              "board": { "profile": "rpi4", "pins": { "button1": 17, "ledClient": 24 },
-                         "buttons": { "button1": { "veryLong": "reboot" }, "button2": { "short": "toggle-server" } } }
+              "hooks": { "ipUp": "/etc/up", "ipDown": "/etc/down", "timeoutSeconds": 5 }
             }
             """;
         var result = Load(json);
@@ -85,11 +77,6 @@ public class ConfigBinderTests
         Assert.Equal(new TunOptions("vs", "vc"), c.Tun);
         Assert.Equal(new ForwardingOptions(true, "eth0"), c.Forwarding);
         Assert.Equal(new HookOptions("/etc/up", "/etc/down", TimeSpan.FromSeconds(5)), c.Hooks);
-        Assert.Equal("rpi4", c.Board.Profile);
-        Assert.Equal(new BoardPins(17, null, null, null, 24), c.Board.Pins);
-        Assert.Equal(ButtonAction.Reboot, c.Board.Buttons.Button1VeryLong);
-        Assert.Equal(ButtonAction.ToggleServer, c.Board.Buttons.Button2Short);
-        Assert.Equal(ButtonAction.ReloadConfig, c.Board.Buttons.Button2Long);
     }
 
     [Fact]
@@ -241,14 +228,6 @@ public class ConfigBinderTests
         Assert.Equal("error: line 9, server.users[2].address: 172.16.9.9 is also given to server.users[1] (line 8)",
             Single(result, "server.users[2].address").ToString());
         Assert.Equal(3, result.Errors.Count(e => e.Path == "clients[0].routes[0]"));
-    }
-
-    [Fact]
-    public void Pins_used_twice()
-    {
-        var json = "{\n  \"board\": {\n    \"pins\": {\n      \"button1\": 17,\n      \"ledStatus\": 17,\n      \"ledClient\": 18\n    }\n  }\n}";
-        Assert.Equal("error: line 5, board.pins.ledStatus: GPIO 17 is also board.pins.button1 (line 4); each pin can do one job",
-            Single(Load(json), "board.pins.ledStatus").ToString());
     }
 
     [Fact]

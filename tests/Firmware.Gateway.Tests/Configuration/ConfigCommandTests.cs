@@ -33,7 +33,7 @@ public class CheckConfigCommandTests
     {
         using var temp = new TempDirectory();
         var path = temp.File("bad.json");
-        File.WriteAllText(path, "{\n  \"ppp\": { \"mtu\": \"big\" },\n  \"lgging\": {},\n  \"board\": { \"pins\": { \"button1\": 2, \"button2\": 2 } }\n}");
+        File.WriteAllText(path, "{\n  \"ppp\": { \"mtu\": \"big\" },\n  \"lgging\": {},\n  \"board\": { \"buttons\": { \"button1\": { \"pin\": 5 }, \"button2\": { \"pin\": 5 } } }\n}");
         var (exit, output, _) = Run("check-config", path);
         Assert.Equal(GatewayCommandLine.ExitCodes.DataError, exit);
         var lines = output.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n');
@@ -41,7 +41,7 @@ public class CheckConfigCommandTests
         [
             path,
             "  error: line 2, ppp.mtu: expected a number, got a string (\"big\")",
-            "  error: line 4, board.pins.button2: GPIO 2 is also board.pins.button1 (line 4); each pin can do one job",
+            "  error: line 4, board.buttons.button2.pin: pin 5 is already used by board.buttons.button1.pin (line 4)",
             "  warning: no server and no clients: the gateway will run but do nothing",
             "  warning: line 3, lgging: unknown key 'lgging' (ignored); did you mean 'logging'?",
             "rejected, 2 errors, 2 warnings",

@@ -68,7 +68,10 @@ public class ConfigSchemaTests
         Assert.Equal(ConfigKeys.Get("clients[].redial.jitter").Default, config.Clients[0].Redial.Jitter);
         Assert.Equal(ConfigKeys.Get("ppp.mru").Default, config.Ppp.Mru);
         Assert.Equal(ConfigKeys.Get("tun.clientPrefix").Default, config.Tun.ClientPrefix);
-        Assert.Equal("none", ConfigKeys.Get("board.buttons.button1.veryLong").Default);
+        Assert.Equal(true, ConfigKeys.Get("clients[].mppe.allowStateful").Default);
+        Assert.Equal("factory-reset", ConfigKeys.Get("board.buttons.button1.veryLong").Default);
+        Assert.Equal("none", ConfigKeys.Get("board.buttons.button2.long").Default);
+        Assert.Equal(new Firmware.Gateway.Board.BoardOptions(), config.Board);
         Assert.Equal(GatewayConfig.Default.Ppp, config.Ppp);
     }
 

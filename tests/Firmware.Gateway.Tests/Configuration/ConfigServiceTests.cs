@@ -122,7 +122,7 @@ public sealed class ConfigServiceTests : IDisposable
         { "invalid cidr", Good.Replace("192.168.100.10-192.168.100.50", "192.168.100.0/33", StringComparison.Ordinal) },
         { "overlapping pools", Good.Replace("\"192.168.100.10-192.168.100.50\"", "\"192.168.100.10-20\", \"192.168.100.15\"", StringComparison.Ordinal) },
         { "pool in lan", Good.Replace("192.168.100.10-192.168.100.50", "10.0.5.0/24", StringComparison.Ordinal) },
-        { "pins twice", "{ \"board\": { \"pins\": { \"button1\": 5, \"button2\": 5 } } }" },
+        { "pins twice", "{ \"board\": { \"buttons\": { \"button1\": { \"pin\": 5 }, \"button2\": { \"pin\": 5 } } } }" },
         { "unknown keys plus an error", "{ \"sever\": {}, \"ppp\": { \"mtu\": 1 } }" },
     };
 

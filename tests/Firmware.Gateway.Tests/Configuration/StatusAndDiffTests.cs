@@ -79,7 +79,7 @@ public class ConfigDiffTests
             { "server": { "localAddress": "172.16.0.1", "pool": ["172.16.0.10-20"],
                 "users": [ { "name": "alice", "password": "a" }, { "name": "carol", "password": "changed" }, { "name": "dave", "password": "d" } ] },
               "clients": [ { "name": "hq", "server": "h2", "user": "u", "password": "p" }, { "name": "new", "server": "n", "user": "u", "password": "p" } ],
-              "board": { "pins": { "button1": 4 } } }
+              "board": { "buttons": { "button1": { "pin": 4 } } } }
             """;
         var diff = ConfigDiff.Between(Bind(Before), Bind(after));
         Assert.Equal(["dave"], diff.UsersAdded);
