@@ -36,7 +36,8 @@ internal static partial class RunCommand
         }
         catch (Exception e) when (e is Platform.Linux.PlatformException or IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException)
         {
-            LogCannotStart(logs.For("gateway"), e.Message);
+            var startLogger = logs.For("gateway");
+            LogCannotStart(startLogger, e.Message);
             return GatewayCommandLine.ExitCodes.Failure;
         }
     }

@@ -375,7 +375,7 @@ public sealed class TunnelSession : IPptpControlHost, IGreWindowHost<byte[]>, IP
         _call = call;
         _peerSocketAddress = new IPEndPoint(Peer, 0).Serialize();
         _window = new GreWindow<byte[]>(this, call.PeerCallId,
-            _options.GreWindow with { PeerReceiveWindow = call.PeerReceiveWindow }, _time, Dispatch);
+            _options.GreWindow with { PeerReceiveWindow = call.PeerReceiveWindow, LocalReceiveWindow = call.LocalReceiveWindow }, _time, Dispatch);
         _registered = _gre.Register(Peer, call.LocalCallId, this);
         if (!_registered)
         {

@@ -25,10 +25,10 @@ public sealed record RouteLookup(IPAddress? Gateway, int InterfaceIndex, IPAddre
 public sealed unsafe class RouteNetlink : IDisposable
 {
     /// <summary>
-    /// The rtnetlink protocol number our routes carry, so `ip route show proto 186` lists exactly the routes
+    /// The rtnetlink protocol number our routes carry, so `ip route show proto 157` lists exactly the routes
     /// the gateway installed, and a restart after a crash can find and remove leftovers.
     /// </summary>
-    public const byte GatewayRouteProtocol = 186;
+    public const byte GatewayRouteProtocol = 157;
 
     private const int NetlinkRoute = 0;
     private const int BufferSize = 32 * 1024;

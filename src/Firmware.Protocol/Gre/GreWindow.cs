@@ -68,6 +68,13 @@ public sealed record GreWindowOptions
     /// <summary>How long a due acknowledgment waits for outgoing data to ride on before an ack-only packet goes.</summary>
     public TimeSpan AckDelay { get; init; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>
+    /// The receive window we advertised. Once half of it has arrived unacknowledged, an ack-only packet goes at
+    /// once rather than after <see cref="AckDelay"/>: a one-way bulk transfer would otherwise stall a peer that
+    /// respects our window until the delay expires.
+    /// </summary>
+    public ushort LocalReceiveWindow { get; init; } = 64;
+
     /// <summary>First sequence number we send.</summary>
     public uint InitialSequenceNumber { get; init; }
 }
@@ -136,6 +143,7 @@ public sealed class GreWindow<TBuffer> : IDisposable
     private ulong _history;
     private int _buffered;
     private bool _ackPending;
+    private int _unacknowledged;
     private bool _disposed;
 
     /// <param name="host">Delivers payloads, takes back buffers and sends ack-only packets.</param>
@@ -207,6 +215,7 @@ public sealed class GreWindow<TBuffer> : IDisposable
         if (withAck)
         {
             _ackPending = false;
+            _unacknowledged = 0;
             _ackTimer.Stop();
         }
         _nextSendSequence++;
@@ -412,6 +421,12 @@ public sealed class GreWindow<TBuffer> : IDisposable
     private void AckDue()
     {
         _ackPending = true;
+        if (++_unacknowledged >= Math.Max(1, _options.LocalReceiveWindow / 2))
+        {
+            _ackTimer.Stop();
+            OnAckTimer();
+            return;
+        }
         if (!_ackTimer.IsRunning)
         {
             _ackTimer.Start(_options.AckDelay);
@@ -425,6 +440,7 @@ public sealed class GreWindow<TBuffer> : IDisposable
             return;
         }
         _ackPending = false;
+        _unacknowledged = 0;
         GreCodec.WriteAckOnly(_ackPacket, _peerCallId, AcknowledgmentNumber);
         Counters.AckOnlySentField++;
         _host.SendAckOnly(_ackPacket);

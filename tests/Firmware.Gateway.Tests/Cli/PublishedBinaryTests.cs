@@ -52,7 +52,8 @@ public sealed class PublishedBinaryTests
             File.WriteAllText(file, "{\n  \"server\": {\n    \"listen\": \"0.0.0.0\"\n    \"maxSessions\": 4\n  }\n}\n");
             var result = RunBinary(rid, "check-config", file);
             Assert.Equal(65, result.ExitCode);
-            Assert.Contains($"{file}:4:", result.Stdout, StringComparison.Ordinal);
+            Assert.Contains(file, result.Stdout, StringComparison.Ordinal);
+            Assert.Contains("line 4, column 5", result.Stdout, StringComparison.Ordinal);
         }
         finally
         {

@@ -18,7 +18,7 @@ public sealed class NetlinkMessageTests
 
         var expected = Convert.FromHexString(
             "34000000" + "1800" + "0506" + "07000000" + "00000000" + // nlmsghdr: len 52, RTM_NEWROUTE, REQUEST|ACK|EXCL|CREATE, seq 7
-            "02180000" + "fe" + "ba" + "00" + "01" + "00000000" +      // rtmsg: AF_INET /24, table main, proto 186, universe, unicast
+            "02180000" + "fe" + "9d" + "00" + "01" + "00000000" +      // rtmsg: AF_INET /24, table main, proto 157, universe, unicast
             "08000100" + "c6336400" +                                  // RTA_DST 198.51.100.0
             "08000500" + "0a000001" +                                  // RTA_GATEWAY 10.0.0.1
             "08000400" + "03000000");                                  // RTA_OIF 3

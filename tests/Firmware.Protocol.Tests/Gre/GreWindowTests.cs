@@ -195,6 +195,28 @@ public sealed class GreWindowTests
     }
 
     [Fact]
+    public void Half_a_receive_window_unacknowledged_is_acked_at_once()
+    {
+        using var window = Window(new GreWindowOptions { AckDelay = TimeSpan.FromSeconds(1), LocalReceiveWindow = 8 });
+        for (uint sequence = 1; sequence <= 3; sequence++)
+        {
+            Receive(window, sequence);
+        }
+        Assert.Empty(_host.AckOnly);
+
+        Receive(window, 4);
+        var ackOnly = Assert.Single(_host.AckOnly);
+        Assert.True(GreCodec.TryDecode(ackOnly, out var packet, out _));
+        Assert.Equal(4u, packet.AcknowledgmentNumber);
+
+        // The count starts again: the next ack-only goes after four more, not at once.
+        Receive(window, 5);
+        Assert.Single(_host.AckOnly);
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(2, _host.AckOnly.Count);
+    }
+
+    [Fact]
     public void Send_window_reports_full_until_the_peer_acknowledges()
     {
         using var window = Window(new GreWindowOptions { PeerReceiveWindow = 3 });
