@@ -76,9 +76,17 @@ public sealed class ProtocolTimer : IDisposable
         long generation;
         lock (_gate)
         {
-            // An expiry racing with Stop/Start belongs to an earlier arming: not due yet, or not running.
-            if (!IsRunning || _time.GetUtcNow() < _dueAt)
+            if (!IsRunning || _disposed)
             {
+                return;
+            }
+            // The underlying timer runs on a monotonic clock while GetUtcNow is wall time, so it may fire a
+            // hair early by this clock; an expiry racing with a restart also lands here. Either way: re-arm for
+            // what is left rather than drop it, or the owner would wait forever.
+            var remaining = _dueAt - _time.GetUtcNow();
+            if (remaining > TimeSpan.Zero)
+            {
+                _timer?.Change(remaining, Timeout.InfiniteTimeSpan);
                 return;
             }
             generation = _generation;

@@ -192,7 +192,7 @@ internal sealed partial class ClientRuntime : ITunnelSessionHost, IAsyncDisposab
                 AuthProtocolFactory.Create(method, role, _context.AuthEnvironment(session!, _ppp), credentials: credentials)),
             EncryptionLayer = TunnelSecurity.EncryptionLayer(_options.Mppe, PppSessionRole.Client),
         };
-        session = new TunnelSession(options, this, socket, _context.Gre, _context.Pool, _context.Time);
+        session = new TunnelSession(options, this, socket, _context.Gre, _context.Pool, _context.Time, _context.Logger);
         _session = session;
         _tun.RouteAll(session);
         _tun.DeviceLost += OnDeviceLost;

@@ -149,7 +149,6 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IAsyncDisposab
             Role = PptpControlRole.Server,
             Control = PppOptionsBuilder.Control(_ppp),
             Ppp = PppOptionsBuilder.Server(_ppp, _options),
-            GreWindow = new(),
         };
         TunnelSession? session = null;
         var sourceText = source.ToString();
@@ -159,7 +158,7 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IAsyncDisposab
                 _context.AuthEnvironment(session!, _ppp), users: new LockoutUserStore(_users, _lockout, sourceText))),
             EncryptionLayer = TunnelSecurity.EncryptionLayer(_options.Mppe, PppSessionRole.Server),
         };
-        session = new TunnelSession(options, this, socket, _context.Gre, _context.Pool, _context.Time);
+        session = new TunnelSession(options, this, socket, _context.Gre, _context.Pool, _context.Time, _context.Logger);
         lock (_gate)
         {
             _sessions[session] = new SessionInfo();

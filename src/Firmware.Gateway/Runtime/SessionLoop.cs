@@ -59,10 +59,15 @@ public sealed class SessionLoop
     /// <summary>No more work is accepted; the loop drains what is queued and ends.</summary>
     public void Complete() => _channel.Writer.TryComplete();
 
-    /// <summary>Runs the loop until <see cref="Complete"/>; the handler owns each packet buffer it is given.</summary>
-    public async Task RunAsync(Action<SessionWork> handler)
+    /// <summary>
+    /// Runs the loop until <see cref="Complete"/>; the handler owns each packet buffer it is given. A handler
+    /// that throws does not end the loop: <paramref name="onError"/> hears of it (and typically closes the
+    /// session), so one bad packet or bug costs that session at most, never the process or a silent hang.
+    /// </summary>
+    public async Task RunAsync(Action<SessionWork> handler, Action<Exception> onError)
     {
         ArgumentNullException.ThrowIfNull(handler);
+        ArgumentNullException.ThrowIfNull(onError);
         var reader = _channel.Reader;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
@@ -72,7 +77,16 @@ public sealed class SessionLoop
                 {
                     Interlocked.Decrement(ref _queuedPackets);
                 }
-                handler(work);
+#pragma warning disable CA1031 // the loop must survive any handler failure; onError reports it
+                try
+                {
+                    handler(work);
+                }
+                catch (Exception e)
+                {
+                    onError(e);
+                }
+#pragma warning restore CA1031
             }
         }
     }

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Firmware.Protocol.Gre;
 using Firmware.Protocol.Ppp;
 using Firmware.Protocol.Pptp;
+using Microsoft.Extensions.Logging;
 
 namespace Firmware.Gateway.Runtime;
 
@@ -25,7 +26,12 @@ public sealed record TunnelSessionOptions
     public required PppSessionOptions Ppp { get; init; }
     public IPppAuthFactory? AuthFactory { get; init; }
     public Func<PppLayerContext, IPppEncryptionLayer>? EncryptionLayer { get; init; }
-    public GreWindowOptions GreWindow { get; init; } = new();
+    /// <summary>
+    /// GRE window settings. The peer's receive window is not enforced on send: it dates from dial-up PACs, the
+    /// Linux kernel's PPTP does not enforce it either, and dropping at a full window turns every burst into TCP
+    /// retransmissions. Acknowledgments still go promptly so a peer that does enforce ours keeps moving.
+    /// </summary>
+    public GreWindowOptions GreWindow { get; init; } = new() { EnforceSendWindow = false };
 }
 
 /// <summary>What a tunnel asks of the server or client that owns it. Called on the tunnel's loop.</summary>
@@ -56,7 +62,7 @@ public interface ITunnelSessionHost
 /// other thread: the TCP reader, the GRE reader, the TUN reader and timers post into the loop.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "The session's own loop disposes its parts when it ends (FinishLoop); no other thread may.")]
-public sealed class TunnelSession : IPptpControlHost, IGreWindowHost<byte[]>, IPppSessionOutput, IGreReceiver
+public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byte[]>, IPppSessionOutput, IGreReceiver
 {
     private readonly TunnelSessionOptions _options;
     private readonly ITunnelSessionHost _host;
@@ -64,6 +70,7 @@ public sealed class TunnelSession : IPptpControlHost, IGreWindowHost<byte[]>, IP
     private readonly GreMultiplexer _gre;
     private readonly PacketBufferPool _pool;
     private readonly TimeProvider _time;
+    private readonly ILogger _logger;
     private readonly SessionLoop _loop = new();
     private readonly PptpControlConnection _control;
     private readonly byte[] _controlSendBuffer = new byte[PppSession.ControlFrameHeaderRoom + 2048];
@@ -77,7 +84,7 @@ public sealed class TunnelSession : IPptpControlHost, IGreWindowHost<byte[]>, IP
     private long _tunDrops, _greSendDrops, _decodeDrops;
 
     public TunnelSession(TunnelSessionOptions options, ITunnelSessionHost host, Socket connectedSocket, GreMultiplexer gre,
-        PacketBufferPool pool, TimeProvider time)
+        PacketBufferPool pool, TimeProvider time, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(connectedSocket);
@@ -87,6 +94,7 @@ public sealed class TunnelSession : IPptpControlHost, IGreWindowHost<byte[]>, IP
         _gre = gre;
         _pool = pool;
         _time = time;
+        _logger = logger;
         Peer = ((IPEndPoint)connectedSocket.RemoteEndPoint!).Address.MapToIPv4();
         Local = ((IPEndPoint)connectedSocket.LocalEndPoint!).Address.MapToIPv4();
         StartedAt = time.GetUtcNow();
@@ -143,7 +151,7 @@ public sealed class TunnelSession : IPptpControlHost, IGreWindowHost<byte[]>, IP
     /// <summary>Runs the tunnel until it closes. The client role dials at once; the server waits for the peer.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        var loop = _loop.RunAsync(Handle);
+        var loop = _loop.RunAsync(Handle, OnLoopError);
         var reader = ReadControlAsync(cancellationToken);
         using (cancellationToken.Register(() => Post(() => Shutdown("service stopping"))))
         {
@@ -199,6 +207,21 @@ public sealed class TunnelSession : IPptpControlHost, IGreWindowHost<byte[]>, IP
         {
         }
         Post(_control.OnTransportClosed);
+    }
+
+    private void OnLoopError(Exception error)
+    {
+        LogInternalError(_logger, error, Name);
+        try
+        {
+            Shutdown($"internal error: {error.GetType().Name}: {error.Message}");
+        }
+#pragma warning disable CA1031 // a second failure while closing must still end the loop
+        catch (Exception)
+        {
+            _loop.Complete();
+        }
+#pragma warning restore CA1031
     }
 
     private void Handle(SessionWork work)
@@ -452,4 +475,7 @@ public sealed class TunnelSession : IPptpControlHost, IGreWindowHost<byte[]>, IP
         }
         _loop.Complete();
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "tunnel {Name}: internal error; closing this tunnel")]
+    private static partial void LogInternalError(ILogger logger, Exception error, string name);
 }
