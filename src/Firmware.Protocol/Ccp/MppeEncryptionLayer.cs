@@ -24,6 +24,7 @@ public sealed class MppeEncryptionLayer : IPppEncryptionLayer
     private MppeEncryptor? _encryptor;
     private MppeDecryptor? _decryptor;
     private string? _blockedReason;
+    private string? _finishedReason;
 
     /// <param name="context">What the session provides (time, output, automaton settings, dispatch).</param>
     /// <param name="policy">What we accept for MPPE.</param>
@@ -35,6 +36,8 @@ public sealed class MppeEncryptionLayer : IPppEncryptionLayer
         _isServer = isServer;
         _ccp = new CcpProtocol(policy, isServer, context.Automaton, context.Time, context.Output, context.Dispatch);
         _ccp.MppeUp += OnCcpUp;
+        // The first reason wins: the session's own "link down" close comes after it.
+        _ccp.Automaton.LayerFinished += a => _finishedReason ??= a.LastReason;
         _ccp.MppeDown += _ => DropCiphers();
         _ccp.ResetRequested += () => _encryptor?.ResetRequested();
         _transform = new MppeDataTransform(this);
@@ -66,7 +69,7 @@ public sealed class MppeEncryptionLayer : IPppEncryptionLayer
 
     /// <inheritdoc />
     public string? FailureReason =>
-        _blockedReason ?? _ccp.FailureReason ?? (_ccp.Automaton.LastReason is { } last && Required ? $"{last}; MPPE required" : null);
+        _blockedReason ?? _ccp.FailureReason ?? ((_finishedReason ?? _ccp.Automaton.LastReason) is { } last && Required ? $"{last}; MPPE required" : null);
 
     /// <summary>
     /// For status: "MPPE-128 stateless" while encrypting; a note when CCP is up without MPPE (only possible
@@ -143,6 +146,7 @@ public sealed class MppeEncryptionLayer : IPppEncryptionLayer
     private void OnCcpUp(CcpProtocol ccp)
     {
         DropCiphers();
+        _finishedReason = null;
         if (ccp.Agreement is not { } agreement || _material is null)
         {
             return;
