@@ -372,4 +372,25 @@ public sealed class MppeSessionTests
         link.Pump();
         Assert.Equal(MppeLink.Packet(1, fromClient: true), Assert.Single(link.ServerOut.Delivered).Packet);
     }
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Random_compressed_datagrams_are_dropped_without_exceptions(bool stateless)
+    {
+        using var link = new MppeLink(Only(128, stateless), Only(128, stateless));
+        link.Start();
+        var random = new Random(3078);
+        for (var i = 0; i < 2000; i++)
+        {
+            var frame = new byte[2 + random.Next(0, 80)];
+            random.NextBytes(frame);
+            frame[0] = 0x00;
+            frame[1] = 0xFD;
+            link.Server.ReceiveFrame(frame);
+        }
+
+        Assert.True(link.ServerLayer!.TotalDroppedPackets > 0);
+        link.Run(TimeSpan.FromSeconds(5));
+        Assert.Equal(PppState.Opened, link.ServerLayer.Ccp.State);
+    }
 }
