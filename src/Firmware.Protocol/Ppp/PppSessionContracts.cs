@@ -137,7 +137,7 @@ public sealed record PppNegotiatedParameters
     /// <summary>IPv6CP is Opened.</summary>
     public bool Ipv6Up { get; init; }
 
-    /// <summary>The encryption layer is Opened.</summary>
+    /// <summary>Data is encrypted: the encryption layer is Opened with an active transform.</summary>
     public bool EncryptionUp { get; init; }
 }
 
