@@ -140,7 +140,7 @@ public sealed class PppSession : IPppControlOutput, IAuthOutput, IDisposable
         PeerInterfaceId = IsOpened(_ipv6cp) ? _ipv6cp!.PeerInterfaceId : null,
         Ipv4Up = IsOpened(_ipcp),
         Ipv6Up = IsOpened(_ipv6cp),
-        EncryptionUp = _encryption is not null && IsOpened(_encryption.ControlProtocol),
+        EncryptionUp = ActiveTransform is not null,
     };
 
     // ---- Commands -------------------------------------------------------------------------------------
@@ -275,7 +275,8 @@ public sealed class PppSession : IPppControlOutput, IAuthOutput, IDisposable
 
     private void ReceivePlainData(PppProtocol protocol, Span<byte> packet)
     {
-        if (!NetworkOpen(protocol) || EncryptionRequired)
+        // Once a transform is active (RFC 3078: MPPE negotiated), plain IP from the peer is refused, as Linux does.
+        if (!NetworkOpen(protocol) || EncryptionRequired || ActiveTransform is not null)
         {
             DroppedFrames++;
             return;
@@ -553,7 +554,7 @@ public sealed class PppSession : IPppControlOutput, IAuthOutput, IDisposable
 
     private void OnEncryptionUp()
     {
-        Report(PppSessionEventKind.EncryptionUp, null, _encryption!.ControlProtocol.Protocol);
+        Report(PppSessionEventKind.EncryptionUp, _encryption!.Description, _encryption.ControlProtocol.Protocol);
         StartNcps();
     }
 

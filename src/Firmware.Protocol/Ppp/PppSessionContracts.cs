@@ -137,7 +137,7 @@ public sealed record PppNegotiatedParameters
     /// <summary>IPv6CP is Opened.</summary>
     public bool Ipv6Up { get; init; }
 
-    /// <summary>The encryption layer is Opened.</summary>
+    /// <summary>Data is encrypted: the encryption layer is Opened with an active transform.</summary>
     public bool EncryptionUp { get; init; }
 }
 
@@ -199,8 +199,8 @@ public interface IPppDataTransform
 /// The hook where CCP/MPPE slots in between authentication and IP. The session starts
 /// <see cref="ControlProtocol"/> (Up + Open) after authentication succeeds, after handing over the
 /// authentication results; when <see cref="Required"/> the NCPs start only once it is Opened and the link
-/// is closed if it finishes without opening. While it is Opened, data frames go through <see cref="Transform"/>,
-/// and when required, unencrypted IP frames are dropped.
+/// is closed if it finishes without opening. While it is Opened, data frames go through <see cref="Transform"/>;
+/// unencrypted IP frames are dropped while a transform is active, and always when the layer is required.
 /// </summary>
 public interface IPppEncryptionLayer : IDisposable
 {
@@ -215,6 +215,9 @@ public interface IPppEncryptionLayer : IDisposable
 
     /// <summary>Why the layer could not come up, for the user.</summary>
     string? FailureReason { get; }
+
+    /// <summary>What is in force ("MPPE-128 stateless"), for status; reported as the EncryptionUp event's reason.</summary>
+    string? Description { get; }
 
     /// <summary>Authentication succeeded: the exchanges (either may be null) carry the MPPE key material.</summary>
     void OnAuthenticated(IAuthProtocol? authenticator, IAuthProtocol? peer);

@@ -1,0 +1,233 @@
+using System.Security.Cryptography;
+using Firmware.Protocol.Auth;
+using Firmware.Protocol.Mppe;
+using Firmware.Protocol.Ppp;
+
+namespace Firmware.Protocol.Ccp;
+
+/// <summary>
+/// CCP with MPPE as the session's encryption layer. After authentication it takes the MS-CHAP key material
+/// (RFC 3079); once CCP is Opened with an agreement it derives the start keys for the agreed strength and
+/// encrypts/decrypts data frames in place through <see cref="Transform"/>. Stateful receivers that lose sync
+/// make CCP send Reset-Requests; the peer's Reset-Requests flush our encryptor. Driven by the session loop
+/// only; not thread-safe.
+/// </summary>
+public sealed class MppeEncryptionLayer : IPppEncryptionLayer
+{
+    private readonly CcpProtocol _ccp;
+    private readonly bool _isServer;
+    private readonly MppeDataTransform _transform;
+    private readonly long[] _drops = new long[Enum.GetValues<MppeDropReason>().Length];
+    private readonly Func<bool> _awaitingFlush;
+    private MppeKeyMaterial? _material;
+    private bool _isAuthenticator;
+    private MppeEncryptor? _encryptor;
+    private MppeDecryptor? _decryptor;
+    private string? _blockedReason;
+    private string? _finishedReason;
+
+    /// <param name="context">What the session provides (time, output, automaton settings, dispatch).</param>
+    /// <param name="policy">What we accept for MPPE.</param>
+    /// <param name="isServer">True on the PPTP server (the MS-CHAP authenticator).</param>
+    public MppeEncryptionLayer(PppLayerContext context, MppeNegotiationPolicy policy, bool isServer)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(policy);
+        _isServer = isServer;
+        _ccp = new CcpProtocol(policy, isServer, context.Automaton, context.Time, context.Output, context.Dispatch);
+        _ccp.MppeUp += OnCcpUp;
+        // The first reason wins: the session's own "link down" close comes after it.
+        _ccp.Automaton.LayerFinished += a => _finishedReason ??= a.LastReason;
+        _ccp.MppeDown += _ => DropCiphers();
+        _ccp.ResetRequested += () => _encryptor?.ResetRequested();
+        _transform = new MppeDataTransform(this);
+        _awaitingFlush = () => _decryptor?.AwaitingFlush == true;
+    }
+
+    /// <summary>A factory for <see cref="PppSession"/>'s encryption hook.</summary>
+    public static Func<PppLayerContext, IPppEncryptionLayer> Factory(MppeNegotiationPolicy policy, bool isServer)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        policy.Validate();
+        return context => new MppeEncryptionLayer(context, policy, isServer);
+    }
+
+    /// <summary>The CCP instance.</summary>
+    public CcpProtocol Ccp => _ccp;
+
+    /// <inheritdoc />
+    public ControlProtocol ControlProtocol => _ccp;
+
+    /// <inheritdoc />
+    public bool Required => _ccp.Policy.Required;
+
+    /// <inheritdoc />
+    public IPppDataTransform? Transform => _encryptor is not null ? _transform : null;
+
+    /// <summary>What is in force, while CCP is Opened with MPPE.</summary>
+    public MppeAgreement? Agreement => _encryptor is not null ? _ccp.Agreement : null;
+
+    /// <inheritdoc />
+    public string? FailureReason =>
+        _blockedReason ?? _ccp.FailureReason ?? ((_finishedReason ?? _ccp.Automaton.LastReason) is { } last && Required ? $"{last}; MPPE required" : null);
+
+    /// <summary>
+    /// For status: "MPPE-128 stateless" while encrypting; a note when CCP is up without MPPE (only possible
+    /// when not required) or why it is not up.
+    /// </summary>
+    public string? Description
+    {
+        get
+        {
+            if (Agreement is { } agreement)
+            {
+                return agreement.ToString();
+            }
+
+            if (_ccp.State == PppState.Opened && !Required)
+            {
+                return $"unencrypted: {_ccp.FailureReason ?? _blockedReason ?? "peer did not negotiate MPPE"}";
+            }
+
+            return FailureReason;
+        }
+    }
+
+    /// <summary>Packets encrypted since the layer was created.</summary>
+    public long PacketsEncrypted { get; private set; }
+
+    /// <summary>Packets decrypted since the layer was created.</summary>
+    public long PacketsDecrypted { get; private set; }
+
+    /// <summary>Outbound packets the encryptor refused (empty, or no header room).</summary>
+    public long EncryptRefused { get; private set; }
+
+    /// <summary>Received packets dropped for <paramref name="reason"/>.</summary>
+    public long DroppedPackets(MppeDropReason reason) => _drops[(int)reason];
+
+    /// <summary>Received packets dropped for any reason.</summary>
+    public long TotalDroppedPackets => _drops.Sum();
+
+    /// <summary>Reset-Requests we sent (stateful loss).</summary>
+    public long ResetRequestsSent => _ccp.ResetRequestsSent;
+
+    /// <summary>Reset-Requests the peer sent us.</summary>
+    public long ResetRequestsReceived => _ccp.ResetRequestsReceived;
+
+    /// <inheritdoc />
+    public void OnAuthenticated(IAuthProtocol? authenticator, IAuthProtocol? peer)
+    {
+        // The keys come from the exchange in which the client proved itself; the server is RFC 3079's
+        // "IsServer" (authenticator) side. Prefer the exchange our role implies, fall back to the other.
+        var (first, firstIsAuthenticator, second) = _isServer ? (authenticator, true, peer) : (peer, false, authenticator);
+        _material = first?.KeyMaterial;
+        _isAuthenticator = firstIsAuthenticator;
+        if (_material is null)
+        {
+            _material = second?.KeyMaterial;
+            _isAuthenticator = !firstIsAuthenticator;
+        }
+
+        var method = (authenticator ?? peer)?.Method ?? AuthMethod.None;
+        _blockedReason = _material is null ? $"MPPE requires MS-CHAP authentication (negotiated {Name(method)})" : null;
+        _ccp.Block(_blockedReason);
+    }
+
+    private static string Name(AuthMethod method) => method switch
+    {
+        AuthMethod.None => "no authentication",
+        AuthMethod.Pap => "PAP",
+        AuthMethod.ChapMd5 => "CHAP-MD5",
+        AuthMethod.MsChapV1 => "MS-CHAP",
+        AuthMethod.MsChapV2 => "MS-CHAPv2",
+        _ => method.ToString(),
+    };
+
+    private void OnCcpUp(CcpProtocol ccp)
+    {
+        DropCiphers();
+        _finishedReason = null;
+        if (ccp.Agreement is not { } agreement || _material is null)
+        {
+            return;
+        }
+
+        var keys = MppeKeyDerivation.DeriveStartKeys(_material, _isAuthenticator, agreement.Strength);
+        try
+        {
+            _encryptor = new MppeEncryptor(keys.Send, agreement.Strength, agreement.Stateless);
+            _decryptor = new MppeDecryptor(keys.Receive, agreement.Strength, agreement.Stateless);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(keys.Send);
+            CryptographicOperations.ZeroMemory(keys.Receive);
+        }
+    }
+
+    private void DropCiphers()
+    {
+        _encryptor?.Dispose();
+        _decryptor?.Dispose();
+        _encryptor = null;
+        _decryptor = null;
+    }
+
+    private bool Encode(Span<byte> buffer, ref int offset, ref int length)
+    {
+        if (_encryptor is null || offset < MppeHeader.Length || length <= 0 || offset + length > buffer.Length
+            || !_encryptor.Encrypt(buffer.Slice(offset - MppeHeader.Length, length + MppeHeader.Length)))
+        {
+            EncryptRefused++;
+            return false;
+        }
+
+        offset -= MppeHeader.Length;
+        length += MppeHeader.Length;
+        PacketsEncrypted++;
+        return true;
+    }
+
+    private bool Decode(Span<byte> buffer, ref int offset, ref int length)
+    {
+        var decryptor = _decryptor;
+        if (decryptor is null || offset < 0 || length < 0 || offset + length > buffer.Length)
+        {
+            return false;
+        }
+
+        switch (decryptor.Decrypt(buffer.Slice(offset, length)))
+        {
+            case MppeDecryptStatus.Ok:
+                offset += MppeHeader.Length;
+                length -= MppeHeader.Length;
+                PacketsDecrypted++;
+                return true;
+            case MppeDecryptStatus.SendResetRequest:
+                _drops[(int)decryptor.LastDropReason]++;
+                _ccp.SendResetRequest(_awaitingFlush);
+                return false;
+            default:
+                _drops[(int)decryptor.LastDropReason]++;
+                return false;
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        DropCiphers();
+        _material = null;
+        _ccp.Dispose();
+    }
+
+    /// <summary>The in-place MPPE transform the session runs data frames through.</summary>
+    private sealed class MppeDataTransform(MppeEncryptionLayer layer) : IPppDataTransform
+    {
+        public int HeaderRoom => MppeHeader.Length;
+
+        public bool TryEncode(Span<byte> buffer, ref int offset, ref int length) => layer.Encode(buffer, ref offset, ref length);
+
+        public bool TryDecode(Span<byte> buffer, ref int offset, ref int length) => layer.Decode(buffer, ref offset, ref length);
+    }
+}

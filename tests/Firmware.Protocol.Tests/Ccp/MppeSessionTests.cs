@@ -1,0 +1,396 @@
+using Firmware.Protocol.Auth;
+using Firmware.Protocol.Ccp;
+using Firmware.Protocol.Mppe;
+using Firmware.Protocol.Ppp;
+using Firmware.Protocol.Tests.Ppp;
+
+namespace Firmware.Protocol.Tests.Ccp;
+
+/// <summary>Two real sessions (MS-CHAP + CCP/MPPE) back to back: negotiation, data both ways, loss, policy failures.</summary>
+public sealed class MppeSessionTests
+{
+    private static MppeNegotiationPolicy Only(int bits, bool stateless, bool required = true) => new()
+    {
+        Required = required,
+        Allow40 = bits == 40,
+        Allow56 = bits == 56,
+        Allow128 = bits == 128,
+        AllowStateless = stateless,
+        AllowStateful = !stateless,
+        PreferStateless = stateless,
+    };
+
+    private static void AssertTraffic(MppeLink link, int count, int firstIndex = 0)
+    {
+        var serverBefore = link.ServerOut.Delivered.Count;
+        var clientBefore = link.ClientOut.Delivered.Count;
+        for (var i = firstIndex; i < firstIndex + count; i++)
+        {
+            Assert.True(MppeLink.Send(link.Client, MppeLink.Packet(i, fromClient: true)));
+            Assert.True(MppeLink.Send(link.Server, MppeLink.Packet(i, fromClient: false)));
+        }
+
+        link.Pump();
+        Assert.Equal(count, link.ServerOut.Delivered.Count - serverBefore);
+        Assert.Equal(count, link.ClientOut.Delivered.Count - clientBefore);
+        for (var i = 0; i < count; i++)
+        {
+            Assert.Equal(MppeLink.Packet(firstIndex + i, fromClient: true), link.ServerOut.Delivered[serverBefore + i].Packet);
+            Assert.Equal(MppeLink.Packet(firstIndex + i, fromClient: false), link.ClientOut.Delivered[clientBefore + i].Packet);
+        }
+    }
+
+    private static void AssertEncryptedWire(MppeLink link)
+    {
+        // Frames are decrypted in place on delivery, so look at them while still queued.
+        var plain = MppeLink.Packet(7, fromClient: true);
+        Assert.True(MppeLink.Send(link.Client, plain));
+        Assert.True(MppeLink.Send(link.Client, MppeLink.Packet(8, fromClient: true)));
+        var frames = link.ClientOut.Sent.ToList();
+        Assert.Equal(2, frames.Count);
+        foreach (var frame in frames)
+        {
+            Assert.True(PppFrame.TryDecode(frame, out var protocol, out var payload));
+            Assert.Equal(PppProtocol.CompressedDatagram, protocol);
+            Assert.Equal(MppeHeader.EncryptedBit, MppeHeader.Bits(payload) & MppeHeader.EncryptedBit);
+            Assert.False(payload.IndexOf(plain.AsSpan(6, 20)) >= 0, "plaintext visible on the wire");
+        }
+    }
+
+    [Theory]
+    [InlineData(40, true)]
+    [InlineData(40, false)]
+    [InlineData(56, true)]
+    [InlineData(56, false)]
+    [InlineData(128, true)]
+    [InlineData(128, false)]
+    public void Every_strength_and_mode_carries_IP_both_ways(int bits, bool stateless)
+    {
+        using var link = new MppeLink(Only(bits, stateless), Only(bits, stateless));
+        link.Start();
+
+        var expected = $"MPPE-{bits} {(stateless ? "stateless" : "stateful")}";
+        Assert.Equal(expected, link.ServerLayer!.Description);
+        Assert.Equal(expected, link.ClientLayer!.Description);
+        Assert.Equal(expected, link.ServerOut.ReasonOf(PppSessionEventKind.EncryptionUp));
+        Assert.Equal(expected, link.ClientOut.ReasonOf(PppSessionEventKind.EncryptionUp));
+        Assert.True(link.Server.Negotiated.EncryptionUp);
+        Assert.True(link.Client.Negotiated.Ipv4Up);
+
+        AssertTraffic(link, 50);
+        AssertEncryptedWire(link);
+        link.Pump();
+        Assert.Equal(50, link.ServerLayer.PacketsEncrypted);
+        Assert.Equal(52, link.ServerLayer.PacketsDecrypted);
+        Assert.Equal(0, link.ServerLayer.TotalDroppedPackets);
+    }
+
+    [Fact]
+    public void Default_policies_agree_on_128_bit_stateless_before_IPCP()
+    {
+        using var link = new MppeLink(MppeNegotiationPolicy.Default, MppeNegotiationPolicy.Default);
+        link.Start();
+
+        Assert.Equal(new MppeAgreement(MppeKeyStrength.Bits128, true), link.ServerLayer!.Agreement);
+        Assert.Equal(new MppeAgreement(MppeKeyStrength.Bits128, true), link.ClientLayer!.Agreement);
+        var events = link.ClientOut.Events;
+        var encryptionUp = events.FindIndex(e => e.Kind == PppSessionEventKind.EncryptionUp);
+        var ipUp = events.FindIndex(e => e.Kind == PppSessionEventKind.NetworkUp && e.Protocol == PppProtocol.Ipcp);
+        Assert.InRange(encryptionUp, 0, ipUp - 1);
+        AssertTraffic(link, 5);
+    }
+
+    [Theory]
+    [InlineData(true, false, false)]   // server prefers stateless, client allows only stateful: stateful
+    [InlineData(false, true, false)]   // server prefers stateful, client prefers stateless, both allow both: the server decides
+    [InlineData(true, true, true)]
+    public void Mode_converges_to_one_value_both_ways(bool serverPrefersStateless, bool clientStateless, bool expectStateless)
+    {
+        var server = MppeNegotiationPolicy.Default with { PreferStateless = serverPrefersStateless };
+        var client = serverPrefersStateless && !clientStateless
+            ? MppeNegotiationPolicy.Default with { AllowStateless = false, PreferStateless = false }
+            : MppeNegotiationPolicy.Default with { PreferStateless = clientStateless };
+        using var link = new MppeLink(server, client);
+        link.Start();
+
+        Assert.Equal(expectStateless, link.ServerLayer!.Agreement!.Stateless);
+        Assert.Equal(expectStateless, link.ClientLayer!.Agreement!.Stateless);
+        AssertTraffic(link, 10);
+    }
+
+    [Fact]
+    public void Key_length_is_the_strongest_both_allow()
+    {
+        var server = MppeNegotiationPolicy.Default with { Allow40 = true, Allow128 = true };
+        var client = MppeNegotiationPolicy.Default with { Allow40 = true, Allow56 = true, Allow128 = false };
+        using var link = new MppeLink(server, client);
+        link.Start();
+
+        Assert.Equal(MppeKeyStrength.Bits40, link.ServerLayer!.Agreement!.Strength);
+        Assert.Equal(MppeKeyStrength.Bits40, link.ClientLayer!.Agreement!.Strength);
+        AssertTraffic(link, 10);
+    }
+
+    [Fact]
+    public void MsChapV1_with_MPPE_128_works_end_to_end()
+    {
+        using var link = new MppeLink(MppeNegotiationPolicy.Default, MppeNegotiationPolicy.Default, AuthMethod.MsChapV1);
+        link.Start();
+
+        Assert.Equal(AuthMethod.MsChapV1, link.Server.Negotiated.AuthenticatorMethod);
+        Assert.Equal("MPPE-128 stateless", link.ServerLayer!.Description);
+        AssertTraffic(link, 20);
+    }
+
+    [Fact]
+    public void Stateless_survives_loss_and_reordering()
+    {
+        using var link = new MppeLink(Only(128, true), Only(128, true));
+        link.Start();
+
+        const int count = 300;
+        for (var i = 0; i < count; i++)
+        {
+            Assert.True(MppeLink.Send(link.Client, MppeLink.Packet(i, fromClient: true)));
+        }
+
+        var frames = MppeLink.Drain(link.ClientOut);
+        var random = new Random(7);
+        var kept = frames.Where(_ => random.Next(5) != 0).ToList();
+        for (var i = 0; i + 1 < kept.Count; i += 2 + random.Next(3))
+        {
+            // Swap neighbours, sometimes a few apart: well inside the 64-count reorder window.
+            var j = Math.Min(kept.Count - 1, i + 1 + random.Next(6));
+            (kept[i], kept[j]) = (kept[j], kept[i]);
+        }
+
+        foreach (var frame in kept)
+        {
+            link.Server.ReceiveFrame(frame);
+        }
+
+        link.Pump();
+        Assert.Equal(kept.Count, link.ServerOut.Delivered.Count);
+        var sent = Enumerable.Range(0, count).Select(i => MppeLink.Packet(i, fromClient: true)).ToList();
+        Assert.All(link.ServerOut.Delivered, d => Assert.Contains(sent, s => s.AsSpan().SequenceEqual(d.Packet)));
+        Assert.Equal(0, link.ServerLayer!.ResetRequestsSent);
+
+        // A replayed frame is refused and counted.
+        link.Server.ReceiveFrame(kept[^1]);
+        Assert.Equal(kept.Count, link.ServerOut.Delivered.Count);
+        Assert.Equal(1, link.ServerLayer.DroppedPackets(MppeDropReason.Replayed));
+        AssertTraffic(link, 10, firstIndex: count);
+    }
+
+    [Fact]
+    public void Stateful_loss_resynchronises_with_Reset_Request_and_Reset_Ack()
+    {
+        using var link = new MppeLink(Only(128, false), Only(128, false));
+        link.Start();
+
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.True(MppeLink.Send(link.Client, MppeLink.Packet(i, fromClient: true)));
+        }
+
+        var frames = MppeLink.Drain(link.ClientOut);
+        frames.RemoveAt(3);
+        foreach (var frame in frames)
+        {
+            link.Server.ReceiveFrame(frame);
+        }
+
+        // 0..2 decrypt; 4 reveals the gap; the rest wait for the flush.
+        Assert.Equal(3, link.ServerOut.Delivered.Count);
+        Assert.Equal(1, link.ServerLayer!.DroppedPackets(MppeDropReason.PacketLoss));
+        Assert.Equal(5, link.ServerLayer.DroppedPackets(MppeDropReason.AwaitingFlush));
+        Assert.Equal(1, link.ServerLayer.ResetRequestsSent);
+        var resetRequest = Assert.Single(link.ServerOut.Sent);
+        Assert.True(PppFrame.TryDecode(resetRequest, out var protocol, out var payload));
+        Assert.Equal(PppProtocol.Ccp, protocol);
+        Assert.Equal((byte)PppCode.ResetRequest, payload[0]);
+
+        link.Pump();
+        Assert.Equal(1, link.ClientLayer!.ResetRequestsReceived);
+        Assert.Equal(1, link.ServerLayer.Ccp.ResetAcksReceived);
+
+        AssertTraffic(link, 20, firstIndex: 10);
+
+        // The repeat timer finds the receiver in sync and stays quiet.
+        link.Run(TimeSpan.FromSeconds(10));
+        Assert.Equal(1, link.ServerLayer.ResetRequestsSent);
+    }
+
+    [Fact]
+    public void Stateful_reordering_and_a_lost_Reset_Ack_recover()
+    {
+        using var link = new MppeLink(Only(56, false), Only(56, false));
+        link.Start();
+
+        for (var i = 0; i < 6; i++)
+        {
+            Assert.True(MppeLink.Send(link.Server, MppeLink.Packet(i, fromClient: false)));
+        }
+
+        var frames = MppeLink.Drain(link.ServerOut);
+        (frames[2], frames[3]) = (frames[3], frames[2]);
+        foreach (var frame in frames)
+        {
+            link.Client.ReceiveFrame(frame);
+        }
+
+        Assert.Equal(2, link.ClientOut.Delivered.Count);
+        Assert.Equal(1, link.ClientLayer!.ResetRequestsSent);
+
+        // Lose the Reset-Request: the restart timer repeats it while the client still waits for a flush.
+        link.ClientOut.Sent.Clear();
+        link.Run(TimeSpan.FromSeconds(4));
+        Assert.True(link.ClientLayer.ResetRequestsSent >= 2);
+        Assert.Equal(1, link.ServerLayer!.ResetRequestsReceived);
+
+        AssertTraffic(link, 10, firstIndex: 100);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Coherency_count_wraps_in_both_directions(bool stateless)
+    {
+        using var link = new MppeLink(Only(128, stateless), Only(128, stateless));
+        link.Start();
+
+        AssertTraffic(link, 4096 + 300);
+        Assert.Equal(4396, link.ClientLayer!.PacketsDecrypted);
+        Assert.Equal(0, link.ClientLayer.TotalDroppedPackets);
+        Assert.Equal(0, link.ServerLayer!.TotalDroppedPackets);
+    }
+
+    [Fact]
+    public void Plain_IP_is_dropped_once_MPPE_is_up_even_when_not_required()
+    {
+        var policy = MppeNegotiationPolicy.Default with { Required = false };
+        using var link = new MppeLink(policy, policy);
+        link.Start();
+        Assert.Equal("MPPE-128 stateless", link.ServerLayer!.Description);
+
+        var dropsBefore = link.Server.DroppedFrames;
+        link.Server.ReceiveFrame([0x00, 0x21, .. MppeLink.Packet(1, fromClient: true)]);
+        Assert.Empty(link.ServerOut.Delivered);
+        Assert.Equal(dropsBefore + 1, link.Server.DroppedFrames);
+        AssertTraffic(link, 3);
+    }
+
+    [Fact]
+    public void Server_requiring_128_and_client_allowing_only_40_both_fail_with_reasons()
+    {
+        using var link = new MppeLink(Only(128, true), Only(40, true));
+        link.Start();
+        link.Run(TimeSpan.FromSeconds(30));
+
+        const string serverReason = "peer offers only 40-bit MPPE, 128-bit required";
+        const string clientReason = "peer offers only 128-bit MPPE, 40-bit required";
+        Assert.Equal(serverReason, link.ServerLayer!.FailureReason);
+        Assert.Equal(clientReason, link.ClientLayer!.FailureReason);
+        Assert.Contains(link.ServerOut.Events, e => e.Kind == PppSessionEventKind.NetworkDown && e.Reason == serverReason);
+        Assert.Contains(link.ClientOut.Events, e => e.Kind == PppSessionEventKind.NetworkDown && e.Reason == clientReason);
+        Assert.Equal(PppPhase.Dead, link.Server.Phase);
+        Assert.Equal(PppPhase.Dead, link.Client.Phase);
+        Assert.DoesNotContain(link.ServerOut.Events, e => e.Kind == PppSessionEventKind.EncryptionUp);
+        Assert.False(link.Server.Negotiated.Ipv4Up);
+        Assert.False(MppeLink.Send(link.Client, MppeLink.Packet(1, fromClient: true)));
+    }
+
+    [Fact]
+    public void Stateless_only_against_stateful_only_fails_on_both_sides()
+    {
+        using var link = new MppeLink(Only(128, true), Only(128, false));
+        link.Start();
+        link.Run(TimeSpan.FromSeconds(30));
+
+        Assert.Equal("peer requires stateful MPPE, only stateless allowed", link.ServerLayer!.FailureReason);
+        Assert.Equal("peer requires stateless MPPE, only stateful allowed", link.ClientLayer!.FailureReason);
+        Assert.Equal(PppPhase.Dead, link.Server.Phase);
+        Assert.Equal(PppPhase.Dead, link.Client.Phase);
+        Assert.False(link.Client.Negotiated.Ipv4Up);
+    }
+
+    [Fact]
+    public void Client_requiring_MPPE_against_a_server_without_CCP_fails()
+    {
+        using var link = new MppeLink(serverPolicy: null, MppeNegotiationPolicy.Default);
+        link.Start();
+        link.Run(TimeSpan.FromSeconds(30));
+
+        Assert.Equal("peer does not support CCP (Protocol-Reject); MPPE required", link.ClientLayer!.FailureReason);
+        Assert.Contains(link.ClientOut.Events, e => e.Reason == link.ClientLayer.FailureReason);
+        Assert.Equal(PppPhase.Dead, link.Client.Phase);
+        Assert.Equal(PppPhase.Dead, link.Server.Phase);
+        Assert.False(link.Server.Negotiated.Ipv4Up);
+    }
+
+    [Fact]
+    public void Client_not_requiring_MPPE_against_a_server_without_CCP_runs_unencrypted()
+    {
+        using var link = new MppeLink(serverPolicy: null, MppeNegotiationPolicy.Default with { Required = false });
+        link.Start();
+
+        Assert.True(link.Client.Negotiated.Ipv4Up);
+        Assert.False(link.Client.Negotiated.EncryptionUp);
+        Assert.Null(link.ClientLayer!.Transform);
+        Assert.True(MppeLink.Send(link.Client, MppeLink.Packet(1, fromClient: true)));
+        link.Pump();
+        Assert.Single(link.ServerOut.Delivered);
+    }
+
+    [Fact]
+    public void PAP_with_required_MPPE_fails_with_a_clear_reason()
+    {
+        using var link = new MppeLink(MppeNegotiationPolicy.Default, MppeNegotiationPolicy.Default, AuthMethod.Pap);
+        link.Start();
+        link.Run(TimeSpan.FromSeconds(30));
+
+        const string reason = "MPPE requires MS-CHAP authentication (negotiated PAP)";
+        Assert.Equal(reason, link.ServerLayer!.FailureReason);
+        Assert.Equal(reason, link.ClientLayer!.FailureReason);
+        Assert.Contains(link.ServerOut.Events, e => e.Kind == PppSessionEventKind.NetworkDown && e.Reason == reason);
+        Assert.Equal(PppPhase.Dead, link.Server.Phase);
+        Assert.False(link.Server.Negotiated.Ipv4Up);
+    }
+
+    [Fact]
+    public void PAP_with_optional_MPPE_runs_unencrypted_with_a_note()
+    {
+        var policy = MppeNegotiationPolicy.Default with { Required = false };
+        using var link = new MppeLink(policy, policy, AuthMethod.Pap);
+        link.Start();
+
+        Assert.True(link.Server.Negotiated.Ipv4Up);
+        Assert.False(link.Server.Negotiated.EncryptionUp);
+        Assert.Equal("unencrypted: MPPE requires MS-CHAP authentication (negotiated PAP)", link.ServerLayer!.Description);
+        Assert.Equal(link.ServerLayer.Description, link.ServerOut.ReasonOf(PppSessionEventKind.EncryptionUp));
+        Assert.True(MppeLink.Send(link.Client, MppeLink.Packet(1, fromClient: true)));
+        link.Pump();
+        Assert.Equal(MppeLink.Packet(1, fromClient: true), Assert.Single(link.ServerOut.Delivered).Packet);
+    }
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Random_compressed_datagrams_are_dropped_without_exceptions(bool stateless)
+    {
+        using var link = new MppeLink(Only(128, stateless), Only(128, stateless));
+        link.Start();
+        var random = new Random(3078);
+        for (var i = 0; i < 2000; i++)
+        {
+            var frame = new byte[2 + random.Next(0, 80)];
+            random.NextBytes(frame);
+            frame[0] = 0x00;
+            frame[1] = 0xFD;
+            link.Server.ReceiveFrame(frame);
+        }
+
+        Assert.True(link.ServerLayer!.TotalDroppedPackets > 0);
+        link.Run(TimeSpan.FromSeconds(5));
+        Assert.Equal(PppState.Opened, link.ServerLayer.Ccp.State);
+    }
+}
