@@ -1,4 +1,5 @@
 using Firmware.Gateway.Configuration;
+using Firmware.Protocol.Ccp;
 using Firmware.Protocol.Ppp;
 
 namespace Firmware.Gateway.Runtime;
@@ -6,10 +7,21 @@ namespace Firmware.Gateway.Runtime;
 /// <summary>Builds the CCP/MPPE layer a tunnel runs from the configured MPPE policy.</summary>
 internal static class TunnelSecurity
 {
-    public static Func<PppLayerContext, IPppEncryptionLayer>? EncryptionLayer(MppePolicy policy, PppSessionRole role)
+    public static MppeNegotiationPolicy Policy(MppePolicy policy)
     {
         ArgumentNullException.ThrowIfNull(policy);
-        _ = role;
-        return null;
+        return new MppeNegotiationPolicy
+        {
+            Required = policy.Required,
+            Allow40 = policy.KeyLengths.Contains(40),
+            Allow56 = policy.KeyLengths.Contains(56),
+            Allow128 = policy.KeyLengths.Contains(128),
+            AllowStateless = policy.AllowStateless,
+            AllowStateful = policy.AllowStateful,
+            PreferStateless = policy.PreferStateless,
+        };
     }
+
+    public static Func<PppLayerContext, IPppEncryptionLayer> EncryptionLayer(MppePolicy policy, PppSessionRole role)
+        => MppeEncryptionLayer.Factory(Policy(policy), isServer: role == PppSessionRole.Server);
 }
