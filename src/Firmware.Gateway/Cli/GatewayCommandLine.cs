@@ -32,6 +32,7 @@ internal static class GatewayCommandLine
           pptp-gateway status [--json]                show the running service's sessions
           pptp-gateway connect|disconnect NAME        bring a configured client up or down
           pptp-gateway reload                         reload the configuration file now
+          pptp-gateway button "click button1"         press a button (console board driver: demo, tests)
           pptp-gateway check-config [PATH]            validate a configuration file and exit
           pptp-gateway import-pptpd [--pptpd-conf F] [--options F] [--chap-secrets F] [-o OUT]
                                                       convert a pptpd setup into a configuration file
@@ -82,7 +83,7 @@ internal static class GatewayCommandLine
                 return ExitCodes.Ok;
             case "run":
                 return RunCommand.Run(rest, environment, stdout, stderr);
-            case "status" or "connect" or "disconnect" or "reload":
+            case "status" or "connect" or "disconnect" or "reload" or "button":
                 return StatusCommand.Run(verb, rest, environment, stdout, stderr);
             default:
                 stderr.WriteLine($"pptp-gateway: unknown command '{verb}'. Try 'pptp-gateway --help'.");

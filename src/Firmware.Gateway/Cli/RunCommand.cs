@@ -64,6 +64,21 @@ internal static partial class RunCommand
         });
         service.Start();
 
+        await using var board = new BoardRuntime(config.Current.Board, service,
+            () => config.Source switch
+            {
+                ConfigSource.File => Board.ConfigState.Ok,
+                ConfigSource.LastGood => Board.ConfigState.RunningLastGood,
+                _ => Board.ConfigState.Error,
+            },
+            Console.Out, TimeProvider.System, logs.For("board"));
+        service.PressButton = board.PressAsync;
+        board.FactoryResetRequested += () =>
+        {
+            FactoryReset(configPath, logger);
+            config.Reload();
+        };
+
         // Config changes are applied one at a time, off the config service's lock.
         var applying = new SemaphoreSlim(1);
         config.Changed += (_, change) => _ = Task.Run(async () =>
@@ -72,6 +87,10 @@ internal static partial class RunCommand
             try
             {
                 await service.ApplyAsync(change.NewConfig, change.Diff).ConfigureAwait(false);
+                if (change.Diff.BoardChanged)
+                {
+                    LogBoardNeedsRestart(logger);
+                }
             }
             finally
             {
@@ -99,6 +118,45 @@ internal static partial class RunCommand
         LogExit(logger);
         return GatewayCommandLine.ExitCodes.Ok;
     }
+
+    /// <summary>What a factory reset writes: no server, no clients, every default (the strongest PPTP allows).</summary>
+    public const string FactoryConfig = """
+        {
+          // Factory settings, written by a factory reset (button 1 held for 10 s). Your previous file is kept
+          // beside this one as pptp-gateway.json.bak-<date>. Add a "server" section or "clients" to use the box.
+          "$schema": "./pptp-gateway.schema.json",
+          "clients": [],
+        }
+
+        """;
+
+    /// <summary>Keeps the user's file as a dated backup beside it and writes the factory config in its place.</summary>
+    private static void FactoryReset(string configPath, ILogger logger)
+    {
+        try
+        {
+            var backup = $"{configPath}.bak-{DateTime.Now:yyyyMMdd-HHmmss}";
+            if (File.Exists(configPath))
+            {
+                File.Copy(configPath, backup, overwrite: false);
+            }
+            AtomicFile.Write(configPath, System.Text.Encoding.UTF8.GetBytes(FactoryConfig));
+            LogFactoryReset(logger, configPath, backup);
+        }
+        catch (IOException e)
+        {
+            LogFactoryResetFailed(logger, e.Message);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "factory reset: {Path} now holds the factory config; the previous file is {Backup}")]
+    private static partial void LogFactoryReset(ILogger logger, string path, string backup);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "factory reset failed: {Reason}")]
+    private static partial void LogFactoryResetFailed(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "board settings changed: they take effect at the next start")]
+    private static partial void LogBoardNeedsRestart(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "cannot start: {Reason}")]
     private static partial void LogCannotStart(ILogger logger, string reason);

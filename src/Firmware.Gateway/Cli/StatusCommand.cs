@@ -16,7 +16,7 @@ internal static class StatusCommand
 
     public static int Run(string verb, IReadOnlyList<string> args, GatewayEnvironment environment, TextWriter stdout, TextWriter stderr)
     {
-        var needsName = verb is "connect" or "disconnect";
+        var needsName = verb is "connect" or "disconnect" or "button";
         var problem = GatewayCommandLine.ParseOptions(args, new HashSet<string> { "--json" },
             new HashSet<string> { "--run-dir" }, needsName ? 1 : 0, out var flags, out var values, out var positionals);
         if (problem is null && needsName && positionals.Count == 0)

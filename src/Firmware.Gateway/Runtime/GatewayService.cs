@@ -179,6 +179,23 @@ internal sealed partial class GatewayService : IAsyncDisposable
         }
     }
 
+    /// <summary>Every live tunnel, server and client side.</summary>
+    public IReadOnlyList<TunnelSession> AllSessions
+    {
+        get
+        {
+            var sessions = new List<TunnelSession>(_server?.Sessions ?? []);
+            sessions.AddRange(Clients.Select(c => c.Session).OfType<TunnelSession>());
+            return sessions;
+        }
+    }
+
+    /// <summary>Asks the config service to reload the card's file (button, control socket).</summary>
+    public void RequestReload() => ReloadRequested?.Invoke();
+
+    /// <summary>Set by the command: handles `pptp-gateway button SCRIPT` (console driver presses).</summary>
+    public Func<string, Task<string>>? PressButton { get; set; }
+
     public int ServerSessionCount => _server?.Sessions.Count(s => s.State == TunnelState.Up) ?? 0;
 
     /// <summary>Applies an accepted config change: only what changed is restarted.</summary>
@@ -366,12 +383,24 @@ internal sealed partial class GatewayService : IAsyncDisposable
                 }
                 LogCommand(_logger, command.Verb, client.Name);
                 return Task.FromResult(new ControlReply { Ok = true, Message = $"{command.Verb} {client.Name}: done" });
+            case "button":
+                return PressButtonAsync(command.Argument ?? "");
             case "reload":
                 ReloadRequested?.Invoke();
                 return Task.FromResult(new ControlReply { Ok = true, Message = "reload requested" });
             default:
                 return Task.FromResult(new ControlReply { Ok = false, Message = $"unknown command '{command.Verb}'" });
         }
+    }
+
+    private async Task<ControlReply> PressButtonAsync(string script)
+    {
+        if (PressButton is null)
+        {
+            return new ControlReply { Ok = false, Message = "no board is running" };
+        }
+        var message = await PressButton(script).ConfigureAwait(false);
+        return new ControlReply { Ok = message.StartsWith("pressed", StringComparison.Ordinal), Message = message };
     }
 
     public async ValueTask DisposeAsync()
