@@ -23,7 +23,9 @@
 #   host_log NAME                       the path of that log
 #   guest CMD... | guest - <<EOF        run in the VM (scripts/interop-vm/guest); guest --put/--get for files
 #   guest_* from peers.sh               pptpd / pptp-linux control (see there)
-#   guest_capture_start IFACE [NETNS]   tcpdump in the guest; fetched at the end (<case>.pcap or .guest.pcap)
+#   guest_capture_start IFACE [NETNS]   tcpdump in the guest (first 300 bytes of each frame); fetched at the
+#                                       end (<case>.pcap or .guest.pcap)
+#   guest_capture_stop_and_fetch FILE   stop it now and fetch it (e.g. to inspect it inside run_case)
 #   pcap_count FILE DISPLAY-FILTER      frames matching a tshark display filter
 #   pcap_check FILE                     tshark -V shows no "Malformed" and the file has frames
 #   pptp_sccrq / pptp_ocrq CALL_ID SERIAL   RFC 2637 control messages on stdout (binary)
@@ -40,6 +42,9 @@ case_checks=0
 declare -A host_pids=()
 guest_capture_active=0
 guest_capture_file=/tmp/pgw-capture.pcap
+# The serial command channel moves ~50 KB/s under TCG: keep headers (control messages are < 300 bytes on
+# the wire), drop the encrypted payload beyond them. tshark reports such frames as cut short, not malformed.
+guest_capture_snaplen=300
 
 step() {
   printf '  [%6.1fs] %s\n' "$(( $(now_ms) - case_started_ms ))e-3" "$*"
@@ -128,7 +133,7 @@ guest_capture_start() { # iface [netns]
   [ -z "${2:-}" ] || prefix="ip netns exec $2"
   guest - <<GUEST
 rm -f $guest_capture_file /tmp/pgw-capture.log
-setsid $prefix tcpdump -i $iface -n -U -w $guest_capture_file </dev/null >/tmp/pgw-capture.log 2>&1 &
+setsid $prefix tcpdump -i $iface -n -U -s $guest_capture_snaplen -w $guest_capture_file </dev/null >/tmp/pgw-capture.log 2>&1 &
 for i in \$(seq 50); do grep -q "listening on" /tmp/pgw-capture.log && exit 0; sleep 0.1; done
 cat /tmp/pgw-capture.log; exit 1
 GUEST

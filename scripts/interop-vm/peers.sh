@@ -200,13 +200,12 @@ guest_wait_ppp_up() { # [--netns NS] IFACE TIMEOUT
   local prefix=""
   if [ "$1" = --netns ]; then prefix="ip netns exec $2"; shift 2; fi
   local iface=$1 timeout=$2
-  guest - <<GUEST
-for i in \$(seq $((timeout * 5))); do
-  if $prefix ip -4 -br addr show dev $iface 2>/dev/null | grep -q ' UP \| UNKNOWN '; then
-    if $prefix ip -4 addr show dev $iface | grep -q 'inet '; then
-      $prefix ip -4 addr show dev $iface | sed -n 's/^ *inet //p'
-      exit 0
-    fi
+  # A deadline, not a count of tries: under TCG one try costs more than its sleep.
+  PGW_GUEST_TIMEOUT=$((timeout + 10)) guest - <<GUEST
+while ((SECONDS < $timeout)); do
+  if $prefix ip -4 addr show dev $iface 2>/dev/null | grep -q 'inet '; then
+    $prefix ip -4 addr show dev $iface | sed -n 's/^ *inet //p'
+    exit 0
   fi
   sleep 0.2
 done
