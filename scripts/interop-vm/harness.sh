@@ -153,12 +153,14 @@ pcap_count() { # file filter
 }
 
 pcap_check() { # file
-  local file=$1 frames malformed
+  local file=$1 decoded frames malformed
   [ -s "$file" ] || { echo "no capture file $file"; return 1; }
-  frames=$(tshark -n -r "$file" 2>/dev/null | wc -l)
+  # One tshark run (it takes seconds to start on a busy machine): full decode, then count.
+  decoded=$(tshark -n -r "$file" -V 2>&1) || { printf '%s\n' "$decoded" | tail -5; return 1; }
+  frames=$(grep -c '^Frame [0-9]*:' <<<"$decoded" || true)
+  malformed=$(grep -ci 'malformed' <<<"$decoded" || true)
   ((frames > 0)) || { echo "$file has no frames"; return 1; }
-  malformed=$(tshark -n -r "$file" -V 2>&1 | grep -c -i "malformed" || true)
-  ((malformed == 0)) || { tshark -n -r "$file" -Y _ws.malformed 2>&1 | head; return 1; }
+  ((malformed == 0)) || { grep -i -B30 'malformed' <<<"$decoded" | grep -E '^Frame|[Mm]alformed' | head; return 1; }
   echo "$frames frames, none malformed"
 }
 

@@ -68,9 +68,9 @@ secrets_line_word() { # user password
 
 guest_reset() {
   guest - <<'GUEST' >/dev/null 2>&1 || true
-for name in pppd pptp pptpd pptpctrl tcpdump socat nc; do pkill -x "$name"; done
-sleep 0.3
-for name in pppd pptp pptpd pptpctrl tcpdump socat nc; do pkill -KILL -x "$name"; done
+peers='pppd|pptp|pptpd|pptpctrl|tcpdump|socat|nc'
+pkill -x "$peers" && sleep 0.3
+pkill -KILL -x "$peers"
 ip netns del pptpc 2>/dev/null
 ip link del pgw-v0 2>/dev/null
 rm -f /var/log/pppd-*.log /run/pptpd.pid /run/ppp-*.pid /tmp/pgw-*
