@@ -32,4 +32,9 @@ run_case() {
   check "pptpd logged the request" guest "grep -i 'START CTRL CONN RPLY' /var/log/messages"
   check "capture: tshark decodes a Start-Control-Connection-Reply from the guest" \
     test "$(pcap_count "$artifacts/$case_name.pcap" "ip.src == $vm_guest_ip && pptp.control_message_type == 2")" -eq 1
+  # On the wire, without the host's shell and connect time: SCCRQ frame -> SCCRP frame.
+  local times
+  times=$(tshark -n -r "$artifacts/$case_name.pcap" -Y 'pptp.control_message_type' \
+    -T fields -e frame.time_relative 2>/dev/null | tr '\n' ' ')
+  step "on the wire: SCCRQ at ${times%% *} s, SCCRP at $(cut -d' ' -f2 <<<"$times") s"
 }
