@@ -166,7 +166,15 @@ pcap_check() { # file
 
 # --- PPTP control messages (RFC 2637 section 2), built byte by byte -------------------------------------
 
-hex_to_binary() { xxd -r -p; }
+# Hex <-> bytes with coreutils only (xxd is not installed everywhere).
+hex_to_binary() { # hex on stdin -> bytes on stdout
+  local hex
+  hex=$(tr -d ' \n')
+  # shellcheck disable=SC2059 # the format IS the data: \xHH escapes
+  printf "$(sed 's/../\\x&/g' <<<"$hex")"
+}
+
+binary_to_hex() { od -An -v -tx1 | tr -d ' \n'; }
 
 zeros_hex() { # count
   printf '%*s' "$(($1 * 2))" '' | tr ' ' 0
@@ -174,7 +182,7 @@ zeros_hex() { # count
 
 ascii_hex_padded() { # text length
   local hex
-  hex=$(printf '%s' "$1" | xxd -p | tr -d '\n')
+  hex=$(printf '%s' "$1" | binary_to_hex)
   printf '%s%s' "$hex" "$(zeros_hex $(($2 - ${#hex} / 2)))"
 }
 
@@ -205,9 +213,9 @@ pptp_ocrq() { # call_id serial
 hex_bytes() { # file [offset [length]]
   local offset=${2:-0} length=${3:-}
   if [ -n "$length" ]; then
-    tail -c +"$((offset + 1))" "$1" | head -c "$length" | xxd -p | tr -d '\n'
+    tail -c +"$((offset + 1))" "$1" | head -c "$length" | binary_to_hex
   else
-    tail -c +"$((offset + 1))" "$1" | xxd -p | tr -d '\n'
+    tail -c +"$((offset + 1))" "$1" | binary_to_hex
   fi
 }
 
