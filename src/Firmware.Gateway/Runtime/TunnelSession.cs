@@ -326,7 +326,7 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
                 break;
             case PppSessionEventKind.AuthenticationFailed:
                 LastReason = sessionEvent.Reason;
-                _host.OnAuthentication(this, false, _ppp?.Negotiated.UserName, sessionEvent.Reason);
+                _host.OnAuthentication(this, false, _ppp?.ClaimedUserName, sessionEvent.Reason);
                 break;
             case PppSessionEventKind.EncryptionUp:
                 EncryptionDescription = sessionEvent.Reason ?? "MPPE";

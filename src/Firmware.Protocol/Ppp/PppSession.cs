@@ -121,6 +121,13 @@ public sealed class PppSession : IPppControlOutput, IAuthOutput, IDisposable
 
     private const int MaxTransformRoom = 16;
 
+    /// <summary>
+    /// The name the peer gave while we authenticated it, accepted or not: a server's lockout counts failed
+    /// logins per claimed name, and <see cref="PppNegotiatedParameters.UserName"/> is set only on success.
+    /// Valid while the <see cref="PppSessionEventKind.AuthenticationFailed"/> event is reported.
+    /// </summary>
+    public string? ClaimedUserName => _authenticator?.UserName ?? _userName;
+
     /// <summary>What has been agreed so far.</summary>
     public PppNegotiatedParameters Negotiated => new()
     {
