@@ -79,6 +79,8 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
     private PppSession? _ppp;
     private SocketAddress? _peerSocketAddress;
     private bool _registered;
+    private readonly Queue<(byte[] Buffer, int Offset, int Length)> _early = new();
+    private const int MaxEarlyPackets = 8;
     private bool _closed;
     private long _bytesSent, _bytesReceived, _packetsSent, _packetsReceived;
     private long _tunDrops, _greSendDrops, _decodeDrops;
@@ -245,6 +247,13 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
 
     private void HandleGre(byte[] buffer, int offset, int length)
     {
+        if (_window is null && !_closed && _early.Count < MaxEarlyPackets)
+        {
+            // The server may send LCP right behind its Outgoing-Call-Reply, before we have read the reply:
+            // hold those few packets until the call is connected rather than wait 3 s for a retransmission.
+            _early.Enqueue((buffer, offset, length));
+            return;
+        }
         if (_window is null || _closed || !GreCodec.TryDecode(buffer.AsSpan(offset, length), out var packet, out _))
         {
             Interlocked.Increment(ref _decodeDrops);
@@ -381,10 +390,17 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
 
     void IPptpControlHost.OnEstablished(PptpControlConnection connection)
     {
-        if (_options.Role == PptpControlRole.Client && !_control.TryPlaceCall(out _call))
+        if (_options.Role != PptpControlRole.Client)
+        {
+            return;
+        }
+        if (!_control.TryPlaceCall(out _call) || _call is null)
         {
             Shutdown("could not place the call");
+            return;
         }
+        // Listen for our call ID before the reply arrives: GRE from the server can overtake it.
+        _registered = _gre.Register(Peer, _call.LocalCallId, this);
     }
 
     void IPptpControlHost.OnClosed(PptpControlConnection connection, PptpTeardownReason reason)
@@ -399,7 +415,7 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
         _peerSocketAddress = new IPEndPoint(Peer, 0).Serialize();
         _window = new GreWindow<byte[]>(this, call.PeerCallId,
             _options.GreWindow with { PeerReceiveWindow = call.PeerReceiveWindow, LocalReceiveWindow = call.LocalReceiveWindow }, _time, Dispatch);
-        _registered = _gre.Register(Peer, call.LocalCallId, this);
+        _registered = _registered || _gre.Register(Peer, call.LocalCallId, this);
         if (!_registered)
         {
             Shutdown($"call ID {call.LocalCallId} from {Peer} is already in use");
@@ -409,6 +425,10 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
         _ppp = new PppSession(ppp, this, _options.AuthFactory, _time, System.Security.Cryptography.RandomNumberGenerator.Fill,
             Dispatch, _options.EncryptionLayer);
         _ppp.Start();
+        while (_early.TryDequeue(out var early))
+        {
+            HandleGre(early.Buffer, early.Offset, early.Length);
+        }
     }
 
     void IPptpControlHost.OnCallCleared(PptpCall call) => Shutdown(LastReason ?? "call cleared by the peer");
@@ -463,6 +483,10 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
 
     private void FinishLoop()
     {
+        while (_early.TryDequeue(out var early))
+        {
+            _pool.Return(early.Buffer);
+        }
         _window?.Dispose();
         _ppp?.Dispose();
         _control.Dispose();
