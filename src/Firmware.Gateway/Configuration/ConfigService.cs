@@ -110,29 +110,36 @@ internal sealed partial class ConfigService : IDisposable
     /// <summary>Raised after every load attempt, accepted or not.</summary>
     public event EventHandler<ConfigLoadResult>? Loaded;
 
+    /// <summary>Reads the card's file; an accepted one is applied and saved as last-good. Call under the lock.</summary>
+    private ConfigLoadResult LoadCardFile()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var result = ConfigLoader.LoadFile(_options.ConfigPath, _networks);
+        _lastResult = result;
+        LogResult(result);
+        if (result.Config is { } config)
+        {
+            Apply(config, ConfigSource.File);
+            SaveLastGood(result);
+            _runningNote = "this file";
+        }
+        return result;
+    }
+
     /// <summary>Boot: loads the file, else last-good, else defaults; then starts watching the folder.</summary>
     public ConfigLoadResult Start()
     {
         ConfigLoadResult result;
         lock (_gate)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            result = ConfigLoader.LoadFile(_options.ConfigPath, _networks);
-            _lastResult = result;
-            LogResult(result);
-            if (result.Config is { } config)
-            {
-                Apply(config, ConfigSource.File);
-                SaveLastGood(result);
-                _runningNote = "this file";
-            }
-            else if (TryLoadLastGood() is { } lastGood)
+            result = LoadCardFile();
+            if (result.Config is null && TryLoadLastGood() is { } lastGood)
             {
                 LogFallback(_logger, _options.LastGoodPath);
                 Apply(lastGood, ConfigSource.LastGood);
                 _runningNote = $"the last good copy ({_options.LastGoodPath}) because this file was rejected";
             }
-            else
+            else if (result.Config is null)
             {
                 LogDefaults(_logger);
                 Apply(GatewayConfig.Default, ConfigSource.BuiltInDefaults);
@@ -154,17 +161,8 @@ internal sealed partial class ConfigService : IDisposable
         ConfigLoadResult result;
         lock (_gate)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            result = ConfigLoader.LoadFile(_options.ConfigPath, _networks);
-            _lastResult = result;
-            LogResult(result);
-            if (result.Config is { } config)
-            {
-                Apply(config, ConfigSource.File);
-                SaveLastGood(result);
-                _runningNote = "this file";
-            }
-            else
+            result = LoadCardFile();
+            if (result.Config is null)
             {
                 LogKeptRunning(_logger, Source);
 
