@@ -37,6 +37,7 @@ internal static class GatewayCommandLine
           pptp-gateway import-pptpd [--pptpd-conf F] [--options F] [--chap-secrets F] [-o OUT]
                                                       convert a pptpd setup into a configuration file
           pptp-gateway print-schema                   print the configuration file's JSON Schema
+          pptp-gateway nt-hash < password.txt          print a password's NT hash for "ntHash" (no plaintext on the card)
           pptp-gateway --version                      print the version
           pptp-gateway --help                         print this help
 
@@ -78,6 +79,8 @@ internal static class GatewayCommandLine
                 return CheckConfigCommand.Run(rest, environment, stdout, stderr);
             case "import-pptpd":
                 return ImportPptpdCommand.Run(rest, environment, stdout, stderr);
+            case "nt-hash":
+                return NtHashCommand.Run(rest, Console.In, stdout, stderr);
             case "print-schema":
                 stdout.Write(ConfigSchema.Generate());
                 return ExitCodes.Ok;

@@ -60,4 +60,17 @@ public sealed class GatewayCommandLineTests
         Assert.Equal(64, exit);
         Assert.Contains(verb, error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Nt_hash_of_the_rfc_2759_password()
+    {
+        using var stdin = new StringReader("clientPass\n");
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        Assert.Equal(0, NtHashCommand.Run([], stdin, stdout, stderr));
+        Assert.Equal("44EBBA8D5312B8D611474411F56989AE", stdout.ToString().Trim()); // RFC 2759 9.2 PasswordHash
+
+        Assert.Equal(64, NtHashCommand.Run(["secret"], new StringReader(""), stdout, stderr));
+        Assert.Contains("standard input", stderr.ToString(), StringComparison.Ordinal);
+    }
 }
