@@ -225,3 +225,27 @@ our_gateway_signal_and_wait() { # signal seconds
   wait "$pid" 2>/dev/null || true
   unset "host_pids[gateway]"
 }
+
+# --- sessions that must fail cleanly ---------------------------------------------------------------------
+
+# Our client against pptpd when the two cannot agree: our log says why (REGEX), the status shows it as the
+# client's lastError, pptpd's pppd exits, and our gateway stops on TERM. The redial delay is long so
+# exactly one attempt happens.
+check_client_clean_failure() { # description regex
+  wait_our_log 40 "tunnel closed: $1" "tunnel closed: .*($2)"
+  check "our status --json: lastError names the reason" bash -c \
+    "'$PPTP_GATEWAY' status --json | grep -oE '\"lastError\": *\"[^\"]*\"' | tee /dev/stderr | grep -Eq '$2'"
+  wait_until 20 "pptpd's pppd exited (no hang)" guest "! pgrep -x pppd"
+  check "no 10.0.0.x address left on the host" bash -c "! ip -4 -o addr show | grep -q ' 10[.]0[.]0[.]'"
+  our_gateway_signal_and_wait TERM 15
+}
+
+# pptp-linux against our server when the two cannot agree: our log says why, pptp-linux's pppd exits,
+# our server holds no session afterwards and stops on TERM.
+check_server_clean_failure() { # description regex
+  wait_our_log 40 "session closed: $1" "session closed: .*($2)"
+  wait_until 20 "pptp-linux's pppd exited (no hang)" guest "! pgrep -x pppd"
+  check "our status: no session left" bash -c "! '$PPTP_GATEWAY' status | grep -q 'user $interop_user'"
+  check "no 10.0.1.x address left on the guest" guest "! ip -4 -o addr show | grep -q ' 10[.]0[.]1[.]'"
+  our_gateway_signal_and_wait TERM 15
+}
