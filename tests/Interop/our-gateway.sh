@@ -52,7 +52,7 @@ our_client_config() { # file server user password
       "authMethods": ["$our_auth"],
       "mppe": { "required": $our_mppe_required, "keyLengths": [$our_mppe_key_lengths], "allowStateless": $our_mppe_stateless,
                 "allowStateful": $our_mppe_stateful, "preferStateless": $our_mppe_prefer_stateless },
-      "redial": { "initialDelaySeconds": $our_redial_delay, "maxDelaySeconds": 10, "jitter": 0 },
+      "redial": { "initialDelaySeconds": $our_redial_delay, "maxDelaySeconds": $(( our_redial_delay > 10 ? our_redial_delay : 10 )), "jitter": 0 },
       "defaultRoute": false,
       "routes": []
     }
@@ -248,4 +248,19 @@ check_server_clean_failure() { # description regex
   check "our status: no session left" bash -c "! '$PPTP_GATEWAY' status | grep -q 'user $interop_user'"
   check "no 10.0.1.x address left on the guest" guest "! ip -4 -o addr show | grep -q ' 10[.]0[.]1[.]'"
   our_gateway_signal_and_wait TERM 15
+}
+
+# LCP Echo-Request/-Reply both ways on the wire (pppd stops logging echoes once the link is up, so the
+# host capture is the witness): at least MIN_PEER of pppd's requests answered by ours, MIN_OURS of ours
+# answered by pppd.
+check_echo_both_ways() { # min_peer min_ours
+  local pcap="$artifacts/$case_name.pcap" g=$vm_guest_ip h=$vm_host_ip
+  check "pppd's LCP Echo-Requests answered by ours (>= $1 each way in the capture)" bash -c "
+    req=\$(tshark -n -r '$pcap' -Y 'ip.src == $g && lcp.opcode == 9' 2>/dev/null | wc -l)
+    rep=\$(tshark -n -r '$pcap' -Y 'ip.src == $h && lcp.opcode == 10' 2>/dev/null | wc -l)
+    echo \"pppd sent \$req Echo-Requests, ours sent \$rep Echo-Replies\"; ((req >= $1 && rep >= $1))"
+  check "our LCP Echo-Requests answered by pppd (>= $2 each way in the capture)" bash -c "
+    req=\$(tshark -n -r '$pcap' -Y 'ip.src == $h && lcp.opcode == 9' 2>/dev/null | wc -l)
+    rep=\$(tshark -n -r '$pcap' -Y 'ip.src == $g && lcp.opcode == 10' 2>/dev/null | wc -l)
+    echo \"ours sent \$req Echo-Requests, pppd sent \$rep Echo-Replies\"; ((req >= $2 && rep >= $2))"
 }

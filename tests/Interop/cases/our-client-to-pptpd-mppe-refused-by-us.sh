@@ -15,6 +15,6 @@ run_case() {
     guest_pptpd_start --auth chap --mppe 128 --user "$interop_user" --password "$interop_password"
   our_client_config "$artifacts/$case_name.config.json" "$vm_guest_ip" "$interop_user" "$interop_password"
   our_gateway_start "$artifacts/$case_name.config.json"
-  check_client_clean_failure "pppd ended the link" "MPPE|peer"
+  check_client_clean_failure "pppd ended the link" "peer closed the link: MPPE required but not available"
   check "pptpd's pppd logged why" guest "grep -iE 'MPPE required' $guest_server_log"
 }

@@ -11,6 +11,6 @@ run_case() {
     guest_pptpd_start --auth mschap-v2 --mppe none --user "$interop_user" --password "$interop_password"
   our_client_config "$artifacts/$case_name.config.json" "$vm_guest_ip" "$interop_user" "$interop_password"
   our_gateway_start "$artifacts/$case_name.config.json"
-  check_client_clean_failure "peer refused MPPE" "refused MPPE"
+  check_client_clean_failure "peer refused MPPE" "peer refused MPPE \(CCP Configure-Reject\), encryption required"
   check "pptpd's pppd: no MPPE, link terminated" guest "grep -E 'Connection terminated|Terminat' $guest_server_log"
 }

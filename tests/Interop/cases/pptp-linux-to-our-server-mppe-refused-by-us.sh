@@ -11,6 +11,6 @@ our_mppe_required=false
 run_case() {
   our_server_start
   guest_client_dial
-  check_server_clean_failure "pppd ended the link" "MPPE|peer"
+  check_server_clean_failure "pppd ended the link" "peer closed the link: MPPE required but not available"
   check "pptp-linux's pppd logged why" guest "grep -iE 'MPPE required' $guest_client_log"
 }
