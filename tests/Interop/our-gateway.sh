@@ -256,11 +256,11 @@ check_server_clean_failure() { # description regex
 check_echo_both_ways() { # min_peer min_ours
   local pcap="$artifacts/$case_name.pcap" g=$vm_guest_ip h=$vm_host_ip
   check "pppd's LCP Echo-Requests answered by ours (>= $1 each way in the capture)" bash -c "
-    req=\$(tshark -n -r '$pcap' -Y 'ip.src == $g && lcp.opcode == 9' 2>/dev/null | wc -l)
-    rep=\$(tshark -n -r '$pcap' -Y 'ip.src == $h && lcp.opcode == 10' 2>/dev/null | wc -l)
+    req=\$(tshark -n -r '$pcap' -Y 'ip.src == $g && lcp && ppp.code == 9' 2>/dev/null | wc -l)
+    rep=\$(tshark -n -r '$pcap' -Y 'ip.src == $h && lcp && ppp.code == 10' 2>/dev/null | wc -l)
     echo \"pppd sent \$req Echo-Requests, ours sent \$rep Echo-Replies\"; ((req >= $1 && rep >= $1))"
   check "our LCP Echo-Requests answered by pppd (>= $2 each way in the capture)" bash -c "
-    req=\$(tshark -n -r '$pcap' -Y 'ip.src == $h && lcp.opcode == 9' 2>/dev/null | wc -l)
-    rep=\$(tshark -n -r '$pcap' -Y 'ip.src == $g && lcp.opcode == 10' 2>/dev/null | wc -l)
+    req=\$(tshark -n -r '$pcap' -Y 'ip.src == $h && lcp && ppp.code == 9' 2>/dev/null | wc -l)
+    rep=\$(tshark -n -r '$pcap' -Y 'ip.src == $g && lcp && ppp.code == 10' 2>/dev/null | wc -l)
     echo \"ours sent \$req Echo-Requests, pppd sent \$rep Echo-Replies\"; ((req >= $2 && rep >= $2))"
 }
