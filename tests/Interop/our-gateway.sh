@@ -1,10 +1,12 @@
-# How the interop cases start OUR gateway and what config they give it. Sourced by the cases in
-# cases-pending/ that run pptp-gateway on the host side of the tap (inside the namespace pgw-interop).
-# This is the one file to change when the config format or the way of starting the binary changes.
+# How the interop cases start OUR gateway, what config they give it, and the session/check helpers the
+# cases share. Sourced by the cases that run pptp-gateway on the host side of the tap (inside the
+# namespace pgw-interop). The one file to change when the config format or the way of starting changes.
 #
 #   PPTP_GATEWAY          the binary (scripts/interop defaults it to artifacts/bin/linux-x64/pptp-gateway)
 #   PPTP_GATEWAY_WRAPPER  optional command put in front of it (e.g. "strace -f -o /tmp/gw.strace")
-#   our_auth / our_mppe_key_lengths / our_mppe_stateful   the security settings a case asks for
+#   our_auth, our_mppe_required, our_mppe_key_lengths, our_mppe_stateful (allowStateful),
+#   our_mppe_stateless (allowStateless), our_mppe_prefer_stateless, our_lcp_echo_interval,
+#   our_lcp_echo_failures, our_redial_delay      what a case asks of our side (set them after sourcing)
 #
 # The JSON shape ASSUMED here follows board/common/pptp-gateway.json on main (commit 0342633): a "server"
 # object, a "clients" array, "ppp", "tun", "forwarding", "board" and "logging" sections, camelCase keys,
