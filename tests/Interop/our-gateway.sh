@@ -1,10 +1,12 @@
-# How the interop cases start OUR gateway and what config they give it. Sourced by the cases in
-# cases-pending/ that run pptp-gateway on the host side of the tap (inside the namespace pgw-interop).
-# This is the one file to change when the config format or the way of starting the binary changes.
+# How the interop cases start OUR gateway, what config they give it, and the session/check helpers the
+# cases share. Sourced by the cases that run pptp-gateway on the host side of the tap (inside the
+# namespace pgw-interop). The one file to change when the config format or the way of starting changes.
 #
 #   PPTP_GATEWAY          the binary (scripts/interop defaults it to artifacts/bin/linux-x64/pptp-gateway)
 #   PPTP_GATEWAY_WRAPPER  optional command put in front of it (e.g. "strace -f -o /tmp/gw.strace")
-#   our_auth / our_mppe_key_lengths / our_mppe_stateful   the security settings a case asks for
+#   our_auth, our_mppe_required, our_mppe_key_lengths, our_mppe_stateful (allowStateful),
+#   our_mppe_stateless (allowStateless), our_mppe_prefer_stateless, our_lcp_echo_interval,
+#   our_lcp_echo_failures, our_redial_delay      what a case asks of our side (set them after sourcing)
 #
 # The JSON shape ASSUMED here follows board/common/pptp-gateway.json on main (commit 0342633): a "server"
 # object, a "clients" array, "ppp", "tun", "forwarding", "board" and "logging" sections, camelCase keys,
@@ -12,14 +14,24 @@
 # If that changes, edit the two generators below; the cases only call them.
 
 our_auth=${our_auth:-mschapv2}
+our_mppe_required=${our_mppe_required:-true}
 our_mppe_key_lengths=${our_mppe_key_lengths:-128}
-our_mppe_stateful=${our_mppe_stateful:-false}
+our_mppe_stateful=${our_mppe_stateful:-false}          # allowStateful
+our_mppe_stateless=${our_mppe_stateless:-true}         # allowStateless
+our_mppe_prefer_stateless=${our_mppe_prefer_stateless:-true}
+our_lcp_echo_interval=${our_lcp_echo_interval:-10}
+our_lcp_echo_failures=${our_lcp_echo_failures:-3}
+our_redial_delay=${our_redial_delay:-2}
+
+# The gateway's control socket: its own run directory, so `status` reaches the gateway of this case and no
+# other pptp-gateway on the machine (run and status both read PPTP_GATEWAY_RUN_DIR).
+export PPTP_GATEWAY_RUN_DIR=/run/pgw-interop-gateway
 
 # Fields both roles share; no GPIO on the test host, no forwarding/NAT changes to the namespace.
 our_common_config_json() {
   cat <<JSON
   "logging": { "level": "debug" },
-  "ppp": { "mru": 1400, "mtu": 1400, "lcpEchoIntervalSeconds": 10, "lcpEchoFailures": 3 },
+  "ppp": { "mru": 1400, "mtu": 1400, "lcpEchoIntervalSeconds": $our_lcp_echo_interval, "lcpEchoFailures": $our_lcp_echo_failures },
   "tun": { "serverPrefix": "pptps", "clientPrefix": "pptpc" },
   "forwarding": { "enabled": false },
   "board": { "enabled": false, "driver": "none" }
@@ -40,8 +52,9 @@ our_client_config() { # file server user password
       "user": "$user",
       "password": "$password",
       "authMethods": ["$our_auth"],
-      "mppe": { "required": true, "keyLengths": [$our_mppe_key_lengths], "allowStateful": $our_mppe_stateful },
-      "redial": { "initialDelaySeconds": 2, "maxDelaySeconds": 10, "jitter": 0 },
+      "mppe": { "required": $our_mppe_required, "keyLengths": [$our_mppe_key_lengths], "allowStateless": $our_mppe_stateless,
+                "allowStateful": $our_mppe_stateful, "preferStateless": $our_mppe_prefer_stateless },
+      "redial": { "initialDelaySeconds": $our_redial_delay, "maxDelaySeconds": $(( our_redial_delay > 10 ? our_redial_delay : 10 )), "jitter": 0 },
       "defaultRoute": false,
       "routes": []
     }
@@ -63,8 +76,8 @@ our_server_config() { # file listen local_address pool user password
     "localAddress": "$local_address",
     "pool": ["$pool"],
     "authMethods": ["$our_auth"],
-    "mppe": { "required": true, "keyLengths": [$our_mppe_key_lengths], "allowStateless": true,
-              "allowStateful": $our_mppe_stateful, "preferStateless": true },
+    "mppe": { "required": $our_mppe_required, "keyLengths": [$our_mppe_key_lengths], "allowStateless": $our_mppe_stateless,
+              "allowStateful": $our_mppe_stateful, "preferStateless": $our_mppe_prefer_stateless },
     "users": [ { "name": "$user", "password": "$password" } ]
   },
   "clients": [],
@@ -93,4 +106,163 @@ host_has_tunnel_address() { # prefix
 
 host_listening_on() { # port
   ss -Hltn "sport = :$1" | grep -q .
+}
+
+process_gone() { # pid
+  [ ! -e "/proc/$1" ] || [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ]
+}
+
+our_gateway_pid() { echo "${host_pids[gateway]:-}"; }
+
+# `pptp-gateway status` (text, or --json) of this case's gateway.
+our_status() { "$PPTP_GATEWAY" status "$@"; }
+
+# --- whole sessions, shared by the cases ---------------------------------------------------------------
+# A case sets what each side allows, brings a session up with one of the *_session_up functions, then
+# calls the check functions. Variables a case may set before:
+#   peer_auth (mschap-v2|mschap|chap|pap), peer_mppe (128|40|stateful|any|none|optional), peer_extra
+#   (more pppd options), our_* above, transfer_bytes (TCP each way; 0 skips the transfers).
+# After *_session_up: our_address / peer_address are the two ends inside the tunnel.
+peer_auth=${peer_auth:-mschap-v2}
+peer_mppe=${peer_mppe:-128}
+peer_extra=${peer_extra:-}
+transfer_bytes=${transfer_bytes:-524288}
+interop_user=interop
+interop_password='interop-secret'
+
+# Our client (host) dials pptpd (guest): pptpd is 10.0.0.1 in the tunnel and hands out 10.0.0.2-9.
+our_client_session_up() {
+  require "pptpd started (auth $peer_auth, mppe $peer_mppe${peer_extra:+, $peer_extra})" \
+    guest_pptpd_start --localip 10.0.0.1 --remoteip 10.0.0.2-9 --auth "$peer_auth" --mppe "$peer_mppe" \
+      --extra "$peer_extra" --user "$interop_user" --password "$interop_password"
+  local config="$artifacts/$case_name.config.json" t0
+  our_client_config "$config" "$vm_guest_ip" "$interop_user" "$interop_password"
+  t0=$(now_ms)
+  our_gateway_start "$config"
+  wait_until 60 "our tunnel interface has a 10.0.0.x address" host_has_tunnel_address 10.0.0.
+  our_address=$(host_tunnel_address 10.0.0. | cut -d' ' -f2)
+  peer_address=10.0.0.1
+  peer_log=$guest_server_log
+  step "tunnel up $(( $(now_ms) - t0 )) ms after start: ours $our_address, pptpd's pppd $peer_address"
+}
+
+# Our server (host, 10.0.1.1, pool 10.0.1.10-20) is dialled by pptp-linux + pppd (guest).
+our_server_start() {
+  local config="$artifacts/$case_name.config.json"
+  our_server_config "$config" "$vm_host_ip" 10.0.1.1 10.0.1.10-10.0.1.20 "$interop_user" "$interop_password"
+  our_gateway_start "$config"
+  wait_until 30 "our server listens on $vm_host_ip:1723" host_listening_on 1723
+}
+
+guest_client_dial() {
+  require "pptp-linux client started against $vm_host_ip (auth $peer_auth, mppe $peer_mppe${peer_extra:+, $peer_extra})" \
+    guest_pptp_client_start --server "$vm_host_ip" --auth "$peer_auth" --mppe "$peer_mppe" --extra "$peer_extra" \
+      --user "$interop_user" --password "$interop_password"
+}
+
+our_server_session_up() {
+  our_server_start
+  local t0
+  t0=$(now_ms)
+  guest_client_dial
+  peer_address=$(guest_wait_ppp_up ppp0 60 | cut -d' ' -f1 | cut -d/ -f1) || fail "the guest's ppp0 did not come up"
+  our_address=10.0.1.1
+  peer_log=$guest_client_log
+  step "guest ppp0 up with $peer_address $(( $(now_ms) - t0 )) ms after pppd started"
+}
+
+# pppd says how CCP ended: the expected MPPE line, or (mode none) no MPPE at all.
+check_peer_mppe() { # 128|40|stateful|none
+  case "$1" in
+    128) check "pppd: MPPE 128-bit stateless" guest "grep 'MPPE 128-bit stateless compression enabled' $peer_log" ;;
+    40) check "pppd: MPPE 40-bit stateless" guest "grep 'MPPE 40-bit stateless compression enabled' $peer_log" ;;
+    stateful) check "pppd: MPPE 128-bit stateful" guest "grep 'MPPE 128-bit stateful compression enabled' $peer_log" ;;
+    none) check "pppd: no MPPE on the link" guest "! grep -q 'MPPE .* compression enabled' $peer_log" ;;
+  esac
+}
+
+# Our status shows the session's encryption, e.g. "MPPE-128 stateful" or "none".
+check_our_encryption() { # text
+  check "our status: encryption $1" bash -c "'$PPTP_GATEWAY' status | grep -E 'encryption $1'"
+}
+
+# Ping both ways; TCP both ways with SHA-256 (transfer_bytes); the capture shows what carried the data.
+check_tunnel_traffic() { # mppe|clear
+  check "ping ours -> pppd ($our_address -> $peer_address)" ping -c 3 -i 0.3 -W 3 "$peer_address"
+  check "ping pppd -> ours ($peer_address -> $our_address)" guest "ping -c 3 -i 0.3 -W 3 $our_address"
+  if ((transfer_bytes > 0)); then
+    check "TCP ours -> pppd, $transfer_bytes bytes, SHA-256 equal" \
+      tcp_transfer_check host guest "$peer_address" 5001 "$transfer_bytes"
+    check "TCP pppd -> ours, $transfer_bytes bytes, SHA-256 equal" \
+      tcp_transfer_check guest host "$our_address" 5002 "$transfer_bytes"
+  fi
+  local subnet=${our_address%.*}.0/24
+  if [ "$1" = mppe ]; then
+    check "capture: the data went as MPPE in GRE (ppp.protocol == 0x00fd)" \
+      test "$(pcap_count "$artifacts/$case_name.pcap" 'gre && ppp.protocol == 0x00fd')" -gt 10
+    check "capture: no IP in clear inside GRE" \
+      test "$(pcap_count "$artifacts/$case_name.pcap" 'gre && ppp.protocol == 0x0021')" -eq 0
+  else
+    check "capture: the data went as clear IP in GRE (ppp.protocol == 0x0021)" \
+      test "$(pcap_count "$artifacts/$case_name.pcap" 'gre && ppp.protocol == 0x0021')" -gt 10
+  fi
+  check "capture: no tunnel IP outside GRE on the tap" \
+    test "$(pcap_count "$artifacts/$case_name.pcap" "ip.src == $subnet && !gre")" -eq 0
+}
+
+# The log of our gateway has a line matching an extended regular expression (within SECONDS).
+wait_our_log() { # seconds description regex
+  wait_until "$1" "our log: $2" grep -Eq "$3" "$(host_log gateway)"
+  grep -E "$3" "$(host_log gateway)" | tail -2 | sed 's/^/      | /'
+}
+
+# Sends a signal to our gateway and waits for it to exit.
+our_gateway_signal_and_wait() { # signal seconds
+  local pid
+  pid=$(our_gateway_pid)
+  [ -n "$pid" ] || fail "our gateway is not running"
+  kill -"$1" "$pid"
+  # A child that has exited stays a zombie (kill -0 still succeeds) until this shell waits for it.
+  wait_until "$2" "our gateway exited after SIG$1" process_gone "$pid"
+  wait "$pid" 2>/dev/null || true
+  unset "host_pids[gateway]"
+}
+
+# --- sessions that must fail cleanly ---------------------------------------------------------------------
+
+# Our client against pptpd when the two cannot agree: our log says why (REGEX), the status shows it as the
+# client's lastError, pptpd's pppd exits, and our gateway stops on TERM. The redial delay is long so
+# exactly one attempt happens.
+check_client_clean_failure() { # description regex
+  wait_our_log 40 "tunnel closed: $1" "tunnel closed: .*($2)"
+  check "our status --json: lastError names the reason" bash -c \
+    "'$PPTP_GATEWAY' status --json | grep -oE '\"lastError\": *\"[^\"]*\"' | tee /dev/stderr | grep -Eq '$2'"
+  wait_until 20 "pptpd's pppd exited (no hang)" guest "! pgrep -x pppd"
+  check "no 10.0.0.x address left on the host" bash -c "! ip -4 -o addr show | grep -q ' 10[.]0[.]0[.]'"
+  our_gateway_signal_and_wait TERM 15
+}
+
+# pptp-linux against our server when the two cannot agree: our log says why, pptp-linux's pppd exits,
+# our server holds no session afterwards and stops on TERM.
+check_server_clean_failure() { # description regex
+  wait_our_log 40 "session closed: $1" "session closed: .*($2)"
+  wait_until 20 "pptp-linux's pppd exited (no hang)" guest "! pgrep -x pppd"
+  check "our status: no session left" bash -c "! '$PPTP_GATEWAY' status | grep -q 'user $interop_user'"
+  check "no 10.0.1.x address left on the guest" guest "! ip -4 -o addr show | grep -q ' 10[.]0[.]1[.]'"
+  our_gateway_signal_and_wait TERM 15
+}
+
+# LCP Echo-Request/-Reply both ways on the wire (pppd stops logging echoes once the link is up, so the
+# host capture is the witness): at least MIN_PEER of pppd's requests answered by ours, MIN_OURS of ours
+# answered by pppd.
+check_echo_both_ways() { # min_peer min_ours
+  local pcap="$artifacts/$case_name.pcap" g=$vm_guest_ip h=$vm_host_ip
+  check "pppd's LCP Echo-Requests answered by ours (>= $1 each way in the capture)" bash -c "
+    req=\$(tshark -n -r '$pcap' -Y 'ip.src == $g && lcp && ppp.code == 9' 2>/dev/null | wc -l)
+    rep=\$(tshark -n -r '$pcap' -Y 'ip.src == $h && lcp && ppp.code == 10' 2>/dev/null | wc -l)
+    echo \"pppd sent \$req Echo-Requests, ours sent \$rep Echo-Replies\"; ((req >= $1 && rep >= $1))"
+  check "our LCP Echo-Requests answered by pppd (>= $2 each way in the capture)" bash -c "
+    req=\$(tshark -n -r '$pcap' -Y 'ip.src == $h && lcp && ppp.code == 9' 2>/dev/null | wc -l)
+    rep=\$(tshark -n -r '$pcap' -Y 'ip.src == $g && lcp && ppp.code == 10' 2>/dev/null | wc -l)
+    echo \"ours sent \$req Echo-Requests, pppd sent \$rep Echo-Replies\"; ((req >= $2 && rep >= $2))"
 }

@@ -1,0 +1,48 @@
+# LCP keep-alive and teardown with our client dialling pptpd (ours: echo every 2 s, 3 failures).
+#  1. pptpd's pppd (lcp-echo-interval 1, lcp-echo-failure 3) keeps the link up for > 5 s.
+#  2. pptpd's pppd is frozen (SIGSTOP): nothing answers our echoes, while pptpd keeps the control
+#     connection; ours must declare the link dead by echo timeout (2 s x 3) and close the tunnel.
+#  3. ours redials; a new session comes up; SIGTERM to ours: pptpd logs the call cleared and the control
+#     connection stopped, and its pppd ends.
+case_description="our client -> pptpd: LCP echo both ways for > 5 s; frozen pppd -> echo timeout; SIGTERM ours -> clean stop"
+case_table="pptpd · our client dials|MS-CHAPv2|MPPE-128 stateless|LCP echo answered; echo timeout; SIGTERM clean"
+source "$repo/tests/Interop/our-gateway.sh"
+peer_extra="lcp-echo-interval 1 lcp-echo-failure 3"
+our_lcp_echo_interval=2
+our_lcp_echo_failures=3
+our_redial_delay=4
+
+run_case() {
+  our_client_session_up
+  step "holding the link for 6 s"
+  sleep 6
+  check "tunnel still up after 6 s" host_has_tunnel_address 10.0.0.
+  check_echo_both_ways 5 2
+
+  step "freezing pptpd's pppd (SIGSTOP)"
+  local t0 ms
+  t0=$(now_ms)
+  guest "pkill -STOP -x pppd"
+  wait_our_log 15 "tunnel closed by the echo timeout" "tunnel closed: .*"
+  ms=$(( $(now_ms) - t0 ))
+  step "ours closed the tunnel $ms ms after pppd froze"
+  check "the reason names the missing echo replies" bash -c "grep -E 'tunnel closed: ' '$(host_log gateway)' | grep -iE 'echo'"
+  check "within the echo timeout (<= 10 s)" test "$ms" -le 10000
+  guest "pkill -CONT -x pppd" || true
+  wait_until 20 "the frozen pppd ended after it was resumed" guest "! pgrep -x pppd"
+
+  wait_until 40 "ours redialled: tunnel up again" host_has_tunnel_address 10.0.0.
+  local ends_before clears_before
+  ends_before=$(guest "grep -c 'Connection terminated' $peer_log" || true)
+  clears_before=$(guest "grep -c 'Received CALL CLR request' /var/log/messages" || true)
+  step "SIGTERM to our gateway"
+  our_gateway_signal_and_wait TERM 15
+  wait_until 20 "pptpd's pppd ended" guest "! pgrep -x pppd"
+  check "pppd logged the termination" \
+    guest "[ \$(grep -c 'Connection terminated' $peer_log) -gt ${ends_before:-0} ]"
+  # Ours sends Call-Clear-Request then Stop-Control-Connection-Request; pptpd ends the whole control
+  # connection when its one call is cleared (and resets the TCP connection with the Stop unread).
+  check "pptpd logged the Call-Clear-Request from ours and ended the control connection" \
+    guest "[ \$(grep -c 'Received CALL CLR request' /var/log/messages) -gt ${clears_before:-0} ] &&
+      grep -E 'CALL CLR|control connection finished' /var/log/messages | tail -2"
+}
