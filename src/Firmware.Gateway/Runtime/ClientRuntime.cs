@@ -272,7 +272,7 @@ internal sealed partial class ClientRuntime : ITunnelSessionHost, IAsyncDisposab
         _context.RunHook(_context.Hooks.IpUp, session, negotiated, _tun?.Name ?? "");
     }
 
-    public void DeliverPacket(TunnelSession session, PppProtocol protocol, Span<byte> packet) => _tun?.Write(protocol, packet);
+    public void DeliverPacket(TunnelSession session, PppProtocol protocol, Span<byte> packet) => _tun?.Write(packet);
 
     public void OnClosed(TunnelSession session, string reason)
     {

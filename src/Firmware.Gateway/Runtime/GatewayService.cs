@@ -12,10 +12,7 @@ using Microsoft.Extensions.Logging;
 namespace Firmware.Gateway.Runtime;
 
 /// <summary>Where the service keeps its runtime files; tests and the demo move them.</summary>
-internal sealed record GatewayPaths(string ControlSocket)
-{
-    public static GatewayPaths Default { get; } = new(ControlSocketServer.DefaultPath);
-}
+internal sealed record GatewayPaths(string ControlSocket);
 
 /// <summary>
 /// The running gateway: the GRE socket and buffer pool shared by all tunnels, the server (with its TUN) and

@@ -290,7 +290,7 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IAsyncDisposab
         _context.RunHook(_context.Hooks.IpUp, session, negotiated, _tun.Name);
     }
 
-    public void DeliverPacket(TunnelSession session, PppProtocol protocol, Span<byte> packet) => _tun.Write(protocol, packet);
+    public void DeliverPacket(TunnelSession session, PppProtocol protocol, Span<byte> packet) => _tun.Write(packet);
 
     public void OnClosed(TunnelSession session, string reason)
     {

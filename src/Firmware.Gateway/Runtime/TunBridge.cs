@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Net;
 using Firmware.Platform.Tun;
-using Firmware.Protocol.Ppp;
 
 namespace Firmware.Gateway.Runtime;
 
@@ -51,9 +50,8 @@ public sealed class TunBridge : IDisposable
     public void RouteAll(TunnelSession? session) => _onlySession = session;
 
     /// <summary>Writes a packet from a session to the kernel. Called on that session's loop.</summary>
-    public void Write(PppProtocol protocol, ReadOnlySpan<byte> packet)
+    public void Write(ReadOnlySpan<byte> packet)
     {
-        _ = protocol;
         if (!_tun.Write(packet))
         {
             Interlocked.Increment(ref _writeFailures);

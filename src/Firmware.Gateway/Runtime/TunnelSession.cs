@@ -117,9 +117,6 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
     /// <summary>The MPPE mode once encryption is up (e.g. "MPPE-128 stateless"), for status and logs.</summary>
     public string? EncryptionDescription { get; private set; }
 
-    /// <summary>Free-form data of the owning server/client (e.g. the address it assigned).</summary>
-    public object? HostData { get; set; }
-
     public long BytesSent => Interlocked.Read(ref _bytesSent);
     public long BytesReceived => Interlocked.Read(ref _bytesReceived);
     public long PacketsSent => Interlocked.Read(ref _packetsSent);
