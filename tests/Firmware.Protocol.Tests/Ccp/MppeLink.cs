@@ -36,48 +36,30 @@ internal sealed class MppeLink : IDisposable
 
         var serverOptions = PppSettings.Server(o => o with { Auth = new AuthPolicy { Demand = [method] } });
         var clientOptions = PppSettings.Client(o => o with { Auth = new AuthPolicy { Accept = [method] } });
-        Server = new PppSession(serverOptions, ServerOut, serverAuth, Time, new TestRandom(1).Fill, null,
-            serverPolicy is null ? null : c => ServerLayer = (MppeEncryptionLayer)MppeEncryptionLayer.Factory(serverPolicy, isServer: true)(c));
-        Client = new PppSession(clientOptions, ClientOut, clientAuth, Time, new TestRandom(2).Fill, null,
-            clientPolicy is null ? null : c => ClientLayer = (MppeEncryptionLayer)MppeEncryptionLayer.Factory(clientPolicy, isServer: false)(c));
+        _link = new BackToBack(serverOptions, clientOptions, serverAuth, clientAuth, new TestRandom(1), new TestRandom(2),
+            serverPolicy is null ? null : c => ServerLayer = (MppeEncryptionLayer)MppeEncryptionLayer.Factory(serverPolicy, isServer: true)(c),
+            clientPolicy is null ? null : c => ClientLayer = (MppeEncryptionLayer)MppeEncryptionLayer.Factory(clientPolicy, isServer: false)(c),
+            Time)
+        {
+            PumpLimit = 1_000_000,
+        };
     }
 
+    private readonly BackToBack _link;
+
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
-    public RecordingOutput ServerOut { get; } = new();
-    public RecordingOutput ClientOut { get; } = new();
-    public PppSession Server { get; }
-    public PppSession Client { get; }
+    public RecordingOutput ServerOut => _link.AOut;
+    public RecordingOutput ClientOut => _link.BOut;
+    public PppSession Server => _link.A;
+    public PppSession Client => _link.B;
     public MppeEncryptionLayer? ServerLayer { get; private set; }
     public MppeEncryptionLayer? ClientLayer { get; private set; }
 
     /// <summary>Delivers queued frames both ways until both are quiet.</summary>
-    public void Pump()
-    {
-        for (var i = 0; i < 1_000_000 && (ServerOut.Sent.Count > 0 || ClientOut.Sent.Count > 0); i++)
-        {
-            if (ServerOut.Sent.TryDequeue(out var toClient))
-            {
-                Client.ReceiveFrame(toClient);
-            }
-
-            if (ClientOut.Sent.TryDequeue(out var toServer))
-            {
-                Server.ReceiveFrame(toServer);
-            }
-        }
-    }
+    public void Pump() => _link.Pump();
 
     /// <summary>Runs protocol time forward in small steps, pumping frames between steps.</summary>
-    public void Run(TimeSpan duration)
-    {
-        Pump();
-        var step = TimeSpan.FromMilliseconds(250);
-        for (var elapsed = TimeSpan.Zero; elapsed < duration; elapsed += step)
-        {
-            Time.Advance(step);
-            Pump();
-        }
-    }
+    public void Run(TimeSpan duration) => _link.Run(duration);
 
     public void Start()
     {
@@ -119,9 +101,5 @@ internal sealed class MppeLink : IDisposable
         return frames;
     }
 
-    public void Dispose()
-    {
-        Server.Dispose();
-        Client.Dispose();
-    }
+    public void Dispose() => _link.Dispose();
 }

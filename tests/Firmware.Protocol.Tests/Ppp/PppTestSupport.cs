@@ -140,7 +140,11 @@ internal sealed class RecordingOutput : IPppSessionOutput
 /// <summary>Two sessions back to back over in-memory queues on one fake clock.</summary>
 internal sealed class BackToBack : IDisposable
 {
-    public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero));
+    public FakeTimeProvider Time { get; }
+
+    /// <summary>Most frames one <see cref="Pump"/> delivers (long MPPE runs raise it).</summary>
+    public int PumpLimit { get; init; } = 10_000;
+
     public RecordingOutput AOut { get; } = new();
     public RecordingOutput BOut { get; } = new();
     public PppSession A { get; }
@@ -154,8 +158,10 @@ internal sealed class BackToBack : IDisposable
         TestRandom? aRandom = null,
         TestRandom? bRandom = null,
         Func<PppLayerContext, IPppEncryptionLayer>? aLayer = null,
-        Func<PppLayerContext, IPppEncryptionLayer>? bLayer = null)
+        Func<PppLayerContext, IPppEncryptionLayer>? bLayer = null,
+        FakeTimeProvider? time = null)
     {
+        Time = time ?? new FakeTimeProvider(new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero));
         A = new PppSession(a, AOut, aAuth ?? new FakeAuthFactory("server"), Time, (aRandom ?? new TestRandom(1)).Fill, null, aLayer);
         B = new PppSession(b, BOut, bAuth ?? new FakeAuthFactory("alice"), Time, (bRandom ?? new TestRandom(2)).Fill, null, bLayer);
     }
@@ -163,7 +169,7 @@ internal sealed class BackToBack : IDisposable
     /// <summary>Delivers queued frames both ways until both are quiet (bounded).</summary>
     public void Pump()
     {
-        for (var i = 0; i < 10_000 && (AOut.Sent.Count > 0 || BOut.Sent.Count > 0); i++)
+        for (var i = 0; i < PumpLimit && (AOut.Sent.Count > 0 || BOut.Sent.Count > 0); i++)
         {
             if (AOut.Sent.TryDequeue(out var toB))
             {
