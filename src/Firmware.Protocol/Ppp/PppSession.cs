@@ -561,6 +561,11 @@ public sealed class PppSession : IPppControlOutput, IAuthOutput, IDisposable
 
     private void OnEncryptionUp()
     {
+        if (_encryption!.FatalReason is { } fatal)
+        {
+            FailLink(fatal, PppSessionEventKind.NetworkDown);
+            return;
+        }
         Report(PppSessionEventKind.EncryptionUp, _encryption!.Description, _encryption.ControlProtocol.Protocol);
         StartNcps();
     }
