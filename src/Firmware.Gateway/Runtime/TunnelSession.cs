@@ -138,6 +138,7 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
             drops["greDuplicate"] = w.Counters.Duplicate;
             drops["greTooOld"] = w.Counters.TooOld;
             drops["greWindowFull"] = w.Counters.WindowFull;
+            drops["greOutOfWindow"] = w.Counters.OutOfWindow;
         }
         if (_ppp is { } p)
         {
