@@ -55,7 +55,7 @@ internal static partial class RunCommand
         logs.Minimum = config.Current.Logging.Level;
 
         service = new GatewayService(config.Current, logs, TimeProvider.System,
-            new GatewayPaths(Path.Combine(runDirectory, "control.sock")));
+            new GatewayPaths(Path.Combine(runDirectory, "control.sock"), stateDirectory));
         service.ConfigInfo = () => (configPath, config.Source switch
         {
             ConfigSource.File => "loaded from the card",

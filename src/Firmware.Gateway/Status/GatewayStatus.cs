@@ -32,6 +32,8 @@ public sealed record GatewayStatus
     public required DateTimeOffset StartedAt { get; init; }
     public string? ConfigFile { get; init; }
     public string? ConfigState { get; init; }
+    /// <summary>Service-wide counters: GRE that reached no session and why, refused connections, failed logins.</summary>
+    public IReadOnlyDictionary<string, long> Counters { get; init; } = new Dictionary<string, long>();
     public IReadOnlyList<SessionStatus> Sessions { get; init; } = [];
 }
 
