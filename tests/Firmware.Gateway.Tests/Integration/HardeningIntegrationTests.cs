@@ -207,6 +207,22 @@ print('sent 65536')
     }
 
     [Fact]
+    public void A_domain_prefix_is_the_same_account_for_per_user_limits()
+    {
+        using var lab = new NetnsLab();
+        var (_, server, _) = lab.StartPair();
+        // demo may hold one session (the default); "WORKGROUP\demo" is demo too and must not get a second.
+        var otherNs = lab.AddHost(2);
+        var mark = server.LogMark;
+        var twin = lab.StartGateway("twin", otherNs, NetnsLab.ClientConfig(user: "WORKGROUP\\demo"));
+        var refused = server.WaitForLog("already has 1 session", UpTimeout, mark);
+        output.WriteLine(refused);
+        Assert.Contains("user 'demo'", refused, StringComparison.Ordinal);
+        Assert.Equal(0, twin.CountLog("tunnel up"));
+        Assert.Single(server.Sessions(), s => s.GetProperty("state").GetString() == "up");
+    }
+
+    [Fact]
     public void After_kill_9_the_next_start_removes_what_the_last_run_left()
     {
         using var lab = new NetnsLab();

@@ -261,6 +261,10 @@ print(sent)
             "the session was re-established");
         Assert.Equal(1, client.CountLog("tunnel up"));
         Assert.False(server.HasExited, "the server died");
+        // What reached no session is counted, so the flood shows in the status.
+        Assert.True(server.Counter("greUnknownSession") >= 65535, $"greUnknownSession {server.Counter("greUnknownSession")}");
+        Assert.True(server.Counter("greTooShort") + server.Counter("greKeyMissing") + server.Counter("greWrongVersion") > 0,
+            "malformed GRE is counted by reason");
         output.WriteLine($"session drops after the flood: {sessionAfter.GetProperty("drops")}; took {clock.Elapsed.TotalSeconds:0.0} s");
     }
 
