@@ -74,7 +74,7 @@ public sealed class FieldBugTableTests
     /// overflow) and FreeBSD D57383 (ng_pptpgre/mpd: Length not checked against the fixed header). Shape: a
     /// control message whose Length field is 0, 1, 8 or 11, i.e. below the 12-byte fixed header, with a
     /// full-size SCCRQ's worth of bytes behind it. Outcome: the stream cannot be resynchronised, so the
-    /// connection closes with FramingError, nothing is answered, nothing is decoded.
+    /// connection closes with FramingError at that message: nothing is answered, decoded or skipped over.
     /// </summary>
     [Theory]
     [InlineData(0, false)]
@@ -98,6 +98,7 @@ public sealed class FieldBugTableTests
         Assert.True(host.TransportClosed);
         Assert.Empty(host.Sent);
         Assert.Equal(0, server.Counters.Received);
+        Assert.Equal(0, server.Counters[PptpControlDropReason.Malformed]);
     }
 
     /// <summary>
