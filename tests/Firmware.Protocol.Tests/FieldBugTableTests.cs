@@ -70,8 +70,8 @@ public sealed class FieldBugTableTests
     }
 
     /// <summary>
-    /// CVE-2003-0213 (PoPToP's read_pptp_packet: Length below the header made the body size negative, a heap
-    /// overflow) and FreeBSD D57383 (ng_pptpgre/mpd: Length not checked against the fixed header). Shape: a
+    /// CVE-2003-0213 (PoPToP: a Length below the header made the size left to read negative, a heap
+    /// overflow) and FreeBSD D57383 (a Length not checked against the fixed header). Shape: a
     /// control message whose Length field is 0, 1, 8 or 11, i.e. below the 12-byte fixed header, with a
     /// full-size SCCRQ's worth of bytes behind it. Outcome: the stream cannot be resynchronised, so the
     /// connection closes with FramingError at that message: nothing is answered, decoded or skipped over.
@@ -139,8 +139,8 @@ public sealed class FieldBugTableTests
     }
 
     /// <summary>
-    /// Peer call ID 0: pptpd and Windows hand out call ID 0 (pptpd's first call is 0 on some builds), and a
-    /// gateway that treats 0 as "no call" refuses them. Shape: an Outgoing-Call-Request with Call ID 0 and an
+    /// Peer call ID 0: RFC 2637 gives Call ID 0 no special meaning and real pptpd peers use it; a gateway
+    /// that treats 0 as "no call" refuses them. Shape: an Outgoing-Call-Request with Call ID 0 and an
     /// Outgoing-Call-Reply with Call ID 0 (both ends' random sources return zeros). Outcome: the call is
     /// placed and connected on both sides, Set-Link-Info and the clear exchange find it, nothing is refused.
     /// </summary>
@@ -242,12 +242,13 @@ public sealed class FieldBugTableTests
     }
 
     /// <summary>
-    /// CVE-2025-38574 (Linux pptp_xmit read the PPP address/control bytes of frames shorter than them; the
-    /// same class as ppp_sync_txmunge's). Shape: on a link with both header compressions on, an IP packet of
-    /// 0 bytes (which would go out as a 1-byte frame: the protocol alone), of 1 byte (a 2-byte frame), one
-    /// with no header room before it, and one whose length runs past the buffer. Outcome: the empty and the
-    /// impossible ones are refused and counted with nothing sent; the 1-byte one goes out as exactly
-    /// protocol + byte, written in front of the payload without touching anything else in the buffer.
+    /// CVE-2025-38574 (Linux pptp_xmit read the protocol field and LCP code of a frame shorter than 3 bytes;
+    /// the fix drops such frames, i.e. a 2-byte protocol with no information; ppp_sync_txmunge had the
+    /// same bug). Shape: on a link with both header compressions on, an IP packet of 0 bytes (it would go
+    /// out as a 1-byte frame: the compressed protocol alone), of 1 byte (a 2-byte frame), one with no header
+    /// room before it, and one whose length runs past the buffer. Outcome: the empty and the impossible ones
+    /// are refused and counted with nothing sent; the 1-byte one goes out as exactly protocol + byte,
+    /// written in front of the payload without reading or touching anything else in the buffer.
     /// </summary>
     [Fact]
     public void Transmit_of_a_frame_shorter_than_3_bytes_is_refused_or_framed_exactly_CVE_2025_38574()
@@ -278,8 +279,8 @@ public sealed class FieldBugTableTests
     }
 
     /// <summary>
-    /// FreeBSD CVE-2026-58095/58096 (ng_ppp / mpd: the Endpoint Discriminator option, LCP type 19, was read
-    /// with the class and address its minimum length promises although Length was shorter). Shape: a
+    /// FreeBSD CVE-2026-58095/58096 (an Endpoint Discriminator option, LCP type 19, shorter than its
+    /// minimum was read as if it held its class and address). Shape: a
     /// Configure-Request with type 19 of Length 2 (no class) and Length 3 with class 1 (no address), then
     /// type 19 with Length 0, 1, and one running past the packet. Outcome: the first two are answered with a
     /// Configure-Reject listing exactly that option (we do not negotiate it); the malformed ones drop the
@@ -316,7 +317,8 @@ public sealed class FieldBugTableTests
     }
 
     /// <summary>
-    /// pppd 2.5.3's outpacket overrun: the peer's MRU sized what pppd built into a fixed buffer. Shape: the
+    /// pppd 2.5.3's outpacket overrun (a negotiated peer MRU above the output buffer let pppd build a
+    /// packet past it). Shape: the
     /// peer asks for MRU 65535 (and, in its own packets, MRU 1,000,000 as a 4-byte value, and MRU 0), then on
     /// the open link sends an Echo-Request with 4000 bytes of data and a 5000-byte frame of an unknown
     /// protocol. Outcome: 65535 is acknowledged (it only bounds what we send), the 4-byte MRU is rejected,
@@ -369,8 +371,8 @@ public sealed class FieldBugTableTests
     // ---- PPP: IPCP -----------------------------------------------------------------------------------
 
     /// <summary>
-    /// IPCP Nak appending addresses past the packet (pppd's ipcp_nakci family: a Nak's address options read
-    /// without checking they fit, and unrequested ones added to the next request). Shape: to a client asking
+    /// IPCP Nak appending addresses past the packet (a Nak's address options read without checking that
+    /// they fit, or unrequested ones appended to the next request). Shape: to a client asking
     /// for an address and DNS, a Nak whose DNS option runs past its Length, a Nak whose Length exceeds the
     /// datagram, then a Nak that suggests our options plus 200 NBNS and unknown address options filling the
     /// packet. Outcome: the first two are dropped and counted with nothing sent; after the third, the next
@@ -546,8 +548,8 @@ public sealed class FieldBugTableTests
     }
 
     /// <summary>
-    /// MS-CHAP with a zero-length NT-Response (the class of pppd's chap_ms.c and accel-ppp's mschap reading
-    /// a 49-byte response from whatever arrived). Shape, for MS-CHAPv1 and v2: a Response whose Value-Size
+    /// MS-CHAP with a zero-length NT-Response (the class of verifiers that read the 49-byte response
+    /// without checking what arrived). Shape, for MS-CHAPv1 and v2: a Response whose Value-Size
     /// claims 49 bytes but whose Length ends after 10, one whose Length stops right after the Value-Size
     /// (no NT-Response at all), and one with Value-Size 0. Outcome: each is dropped and counted, nothing is
     /// answered, the exchange stays in progress; the correct Response after them succeeds.
@@ -735,11 +737,12 @@ public sealed class FieldBugTableTests
     }
 
     /// <summary>
-    /// A GRE sequence number far outside the receive window (the class of pptpd/Linux pptp adopting any
-    /// later sequence number, so one spoofed packet makes every genuine one "too old"). Shape: after 0..2 in
-    /// order, data packets with sequence 3 + 1,000,000 and 3 + 0x7FFF0000. Outcome: neither is delivered or
-    /// adopted (expected stays 3, nothing counted lost), each buffer is released and the drop counted, and
-    /// packet 3 is then delivered. May fail until the lead's GreWindow bound (issue 12 item 4) is merged.
+    /// A GRE sequence number far outside the receive window (the class of receivers, Linux pptp among them,
+    /// that adopt any later sequence number, so one spoofed packet makes every genuine one "too old").
+    /// Shape: after 0..2 in order, data packets with sequence 3 + 1,000,000 and 3 + 0x7FFF0000. Outcome:
+    /// neither is delivered or adopted (expected stays 3, nothing counted lost), each buffer is released
+    /// and the drop counted, and packet 3 is then delivered. May fail until the lead's GreWindow bound
+    /// (issue 12 item 4) is merged.
     /// </summary>
     [Fact]
     public void Gre_sequence_number_far_outside_the_receive_window_is_dropped_and_counted_not_adopted()
