@@ -33,7 +33,8 @@ public enum MppeDropReason
     FlagPacketNotFlushed,
     /// <summary>Stateless: a coherency count already received (a replay or duplicate).</summary>
     Replayed,
-    /// <summary>Stateless: a count behind the window (too late to decrypt) or too far ahead.</summary>
+    /// <summary>Stateless: a count behind the window (too late to decrypt) or too far ahead. Stateful: a count
+    /// at or behind the last one (a late or repeated packet), dropped without losing sync.</summary>
     OutOfWindow,
     /// <summary>
     /// Stateless: a long jump ahead while the key-change budget is spent. Each count stepped costs a key
@@ -247,6 +248,14 @@ public sealed class MppeDecryptor : IDisposable
         if ((count & 0xFF) == 0xFF && !flushed)
         {
             return Drop(MppeDropReason.FlagPacketNotFlushed);
+        }
+
+        // Half the count space or more ahead is behind in serial arithmetic: a late (or forged) packet, not a
+        // sign of loss. Drop it and keep sync rather than ask for a reset and discard what follows.
+        var ahead = (count - _coherencyCount) & 0x0FFF;
+        if (ahead > MppeHeader.CoherencyCountSpace / 2 || (ahead == 0 && !_discarding))
+        {
+            return Drop(MppeDropReason.OutOfWindow);
         }
 
         if (!_discarding)
