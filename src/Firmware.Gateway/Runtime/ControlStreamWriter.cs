@@ -3,36 +3,41 @@ using System.Net.Sockets;
 namespace Firmware.Gateway.Runtime;
 
 /// <summary>
-/// The sending half of a PPTP control connection: the session loop hands messages to a queue capped at
-/// <see cref="MaxQueuedBytes"/> and never blocks on TCP; one writer task at a time drains the queue. A peer
-/// that stops reading (its receive window closed, e.g. an Echo-Request flood whose replies it never reads)
-/// fills the cap and is dropped, instead of stalling the loop while its requests pile up.
+/// The sending half of a PPTP control connection: the session loop appends messages to a buffer capped at
+/// <see cref="MaxQueuedBytes"/> and never blocks on TCP; one writer task at a time moves what is pending to
+/// the socket. A peer that stops reading (its receive window closed, e.g. an Echo-Request flood whose replies
+/// it never reads) fills the cap and is dropped, instead of stalling the loop while its requests pile up.
+/// Nothing is allocated per message: the two buffers grow (doubling, from a few hundred bytes) to the cap.
 /// </summary>
 internal sealed class ControlStreamWriter(Socket socket, Action onOverflow)
 {
     /// <summary>Unsent bytes allowed: hundreds of control messages, far more than any honest peer leaves unread.</summary>
     public const int MaxQueuedBytes = 64 * 1024;
 
+    private const int InitialCapacity = 512;
+
     private readonly Lock _gate = new();
-    private readonly Queue<byte[]> _queue = new();
-    private int _queuedBytes;
+    private byte[] _pending = new byte[InitialCapacity];
+    private int _pendingLength;
+    private byte[] _sending = new byte[InitialCapacity];
+    private int _inFlight;
     private bool _writing;
     private bool _closeAfterFlush;
     private bool _closed;
 
-    /// <summary>Unsent bytes now.</summary>
+    /// <summary>Bytes appended and not yet accepted by the socket.</summary>
     public int QueuedBytes
     {
         get
         {
             lock (_gate)
             {
-                return _queuedBytes;
+                return _pendingLength + _inFlight;
             }
         }
     }
 
-    /// <summary>Queues one message (copied). Past the cap the connection is given up: <c>onOverflow</c> runs once.</summary>
+    /// <summary>Appends one message. Past the cap the connection is given up: <c>onOverflow</c> runs once.</summary>
     public void Enqueue(ReadOnlySpan<byte> message)
     {
         bool startWriter = false, overflowed = false;
@@ -42,17 +47,17 @@ internal sealed class ControlStreamWriter(Socket socket, Action onOverflow)
             {
                 return;
             }
-            if (_queuedBytes + message.Length > MaxQueuedBytes)
+            if (_pendingLength + _inFlight + message.Length > MaxQueuedBytes)
             {
                 _closed = true;
-                _queue.Clear();
-                _queuedBytes = 0;
+                _pendingLength = 0;
                 overflowed = true;
             }
             else
             {
-                _queue.Enqueue(message.ToArray());
-                _queuedBytes += message.Length;
+                EnsureCapacity(ref _pending, _pendingLength + message.Length);
+                message.CopyTo(_pending.AsSpan(_pendingLength));
+                _pendingLength += message.Length;
                 startWriter = !_writing;
                 _writing = true;
             }
@@ -88,32 +93,45 @@ internal sealed class ControlStreamWriter(Socket socket, Action onOverflow)
         lock (_gate)
         {
             _closed = true;
-            _queue.Clear();
-            _queuedBytes = 0;
+            _pendingLength = 0;
         }
+    }
+
+    private static void EnsureCapacity(ref byte[] buffer, int needed)
+    {
+        if (buffer.Length >= needed)
+        {
+            return;
+        }
+        var grown = new byte[Math.Min(MaxQueuedBytes, Math.Max(needed, buffer.Length * 2))];
+        buffer.AsSpan().CopyTo(grown);
+        buffer = grown;
     }
 
     private async Task DrainAsync()
     {
         while (true)
         {
-            byte[] next;
-            bool shut;
+            int length;
+            bool shut = false;
             lock (_gate)
             {
-                if (_closed || _queue.Count == 0)
+                _inFlight = 0;
+                length = _closed ? 0 : _pendingLength;
+                if (length == 0)
                 {
                     _writing = false;
                     shut = _closeAfterFlush;
-                    next = [];
                 }
                 else
                 {
-                    next = _queue.Peek();
-                    shut = false;
+                    // Swap: the loop appends to the other buffer while this one is on its way.
+                    (_pending, _sending) = (_sending, _pending);
+                    _pendingLength = 0;
+                    _inFlight = length;
                 }
             }
-            if (next.Length == 0)
+            if (length == 0)
             {
                 if (shut)
                 {
@@ -124,28 +142,22 @@ internal sealed class ControlStreamWriter(Socket socket, Action onOverflow)
             try
             {
                 var sent = 0;
-                while (sent < next.Length)
+                while (sent < length)
                 {
-                    sent += await socket.SendAsync(next.AsMemory(sent), SocketFlags.None).ConfigureAwait(false);
+                    sent += await socket.SendAsync(_sending.AsMemory(sent, length - sent), SocketFlags.None).ConfigureAwait(false);
                 }
             }
             catch (Exception e) when (e is SocketException or ObjectDisposedException)
             {
                 // The connection is gone; the reader sees it too and the session closes.
-                Close();
                 lock (_gate)
                 {
+                    _closed = true;
+                    _pendingLength = 0;
+                    _inFlight = 0;
                     _writing = false;
                 }
                 return;
-            }
-            lock (_gate)
-            {
-                if (_queue.Count > 0 && ReferenceEquals(_queue.Peek(), next))
-                {
-                    _queue.Dequeue();
-                    _queuedBytes -= next.Length;
-                }
             }
         }
     }

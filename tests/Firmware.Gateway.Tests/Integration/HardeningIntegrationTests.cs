@@ -115,7 +115,9 @@ except OSError as e:
         output.WriteLine($"{result}; server RSS {before} kB before, {after} kB after");
         Assert.StartsWith("result: dropped", result, StringComparison.Ordinal);
         server.WaitForLog("stopped reading the control connection", TimeSpan.FromSeconds(10));
-        Assert.True(after - before < 32 * 1024, $"the server grew by {after - before} kB");
+        // Before the fix the same flood grew the server to 5 GB in 40 s. What remains is the garbage collector's
+        // gen0 budget, which scales with the CPU cache it sees (this VM reports a 260 MB L3; a Pi has 1 MB of L2).
+        Assert.True(after - before < 64 * 1024, $"the server grew by {after - before} kB");
 
         // And the server still serves.
         var clientNs = lab.AddHost(1);
