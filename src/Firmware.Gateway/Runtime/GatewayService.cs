@@ -48,9 +48,12 @@ internal sealed partial class GatewayService : IAsyncDisposable
         _time = time;
         _paths = paths;
         StartedAt = time.GetUtcNow();
+        _startedTimestamp = time.GetTimestamp();
     }
 
     public DateTimeOffset StartedAt { get; }
+
+    private readonly long _startedTimestamp;
 
     /// <summary>Set by the command so status can say which config file runs and how it loaded.</summary>
     public Func<(string? File, string State)>? ConfigInfo { get; set; }
@@ -391,6 +394,7 @@ internal sealed partial class GatewayService : IAsyncDisposable
         {
             Version = Cli.GatewayCommandLine.Version,
             StartedAt = StartedAt,
+            UptimeSeconds = Math.Round(_time.GetElapsedTime(_startedTimestamp).TotalSeconds, 1),
             ConfigFile = file,
             ConfigState = state,
             Counters = Counters(),

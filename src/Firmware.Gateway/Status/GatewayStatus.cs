@@ -30,6 +30,8 @@ public sealed record GatewayStatus
 {
     public required string Version { get; init; }
     public required DateTimeOffset StartedAt { get; init; }
+    /// <summary>Seconds since start on the monotonic clock (StartedAt is wall time, which steps at boot on a Pi).</summary>
+    public double UptimeSeconds { get; init; }
     public string? ConfigFile { get; init; }
     public string? ConfigState { get; init; }
     /// <summary>Service-wide counters: GRE that reached no session and why, refused connections, failed logins.</summary>
