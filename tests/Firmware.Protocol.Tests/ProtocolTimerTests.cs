@@ -94,6 +94,11 @@ public sealed class ProtocolTimerTests
 
         public override DateTimeOffset GetUtcNow() => Now;
 
+        // The timer measures on timestamps (monotonic); here they follow the same hand-moved clock.
+        public override long GetTimestamp() => Now.UtcTicks;
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
         public void FireNow() => _callback!(_state);
 
         public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
