@@ -1,81 +1,60 @@
 using System.Device.Gpio;
-using System.Device.Gpio.Drivers;
+using System.Diagnostics;
 
 namespace Firmware.Platform.Gpio;
 
 /// <summary>
-/// GPIO through the kernel's character device with System.Device.Gpio's libgpiod v1 driver. The driver type is
-/// constructed directly (never the auto-detecting <c>GpioController()</c>), which keeps the trimmed binary free of
-/// board-detection code we do not use.
+/// GPIO through the kernel's character device with our uAPI v2 driver (<see cref="GpioCdevV2Driver"/>) behind a
+/// System.Device.Gpio <see cref="GpioController"/>: no libgpiod at run time, any kernel since 5.10. Buttons are
+/// requested with their bias, polarity (active-low, so the kernel reports "pressed" as a rising edge) and the
+/// kernel's debounce; their edges carry the kernel's CLOCK_MONOTONIC timestamps.
 /// </summary>
-public sealed class LibgpiodGpioLines : IGpioLines
+public sealed class CdevGpioLines : IGpioLines
 {
     private readonly GpioController _controller;
+    private readonly GpioCdevV2Driver _driver;
+    private readonly TimeProvider _time;
     private readonly string _ledRoot;
     private readonly Lock _gate = new();
     private bool _disposed;
 
-    private LibgpiodGpioLines(GpioController controller, string description, string ledRoot)
+    private CdevGpioLines(GpioCdevV2Driver driver, TimeProvider time, string ledRoot)
     {
-        _controller = controller;
-        Description = description;
+        _driver = driver;
+        _controller = new GpioController(driver);
+        _time = time;
         _ledRoot = ledRoot;
+        Description = $"GPIO uAPI v2 on {driver.ChipName} ({driver.ChipLabel})";
     }
 
     public string Description { get; }
 
-    /// <summary>Opens <paramref name="chip"/> with System.Device.Gpio's libgpiod v1 driver (libgpiod.so.2).</summary>
-    /// <remarks>
-    /// Why not LibGpiodV2Driver (libgpiod 2.x, libgpiod.so.3) first: in System.Device.Gpio 4.2.0 it makes the Native AOT
-    /// publish fail with trim warning IL2091 in System.Device.Gpio.UnmanagedArray`1.ReadToManagedArray() (its 'T' lacks
-    /// the constructor annotations Marshal.PtrToStructure&lt;T&gt; asks for). The binary must have no trim warnings, so
-    /// the v2 path is left out; on a system with only libgpiod 2.x the factory reports GPIO as unavailable (a warning).
-    /// </remarks>
-    /// <exception cref="GpioUnavailableException">libgpiod v1 could not drive the chip.</exception>
-    public static LibgpiodGpioLines Open(GpioChip chip, string ledRoot = LedClassDevice.DefaultRoot)
+    /// <summary>Opens <paramref name="chip"/>.</summary>
+    /// <param name="chip">The chip (from <see cref="GpioChipDirectory"/>).</param>
+    /// <param name="time">The board's clock. Kernel event timestamps are CLOCK_MONOTONIC, which is what
+    /// <see cref="TimeProvider.System"/>'s timestamps (Stopwatch) count on Linux, so they are passed on only with
+    /// the system clock; with any other clock an edge is stamped "now".</param>
+    /// <param name="ledRoot">Where LED-class devices live.</param>
+    /// <exception cref="GpioUnavailableException">The chip cannot be opened.</exception>
+    public static CdevGpioLines Open(GpioChip chip, TimeProvider time, string ledRoot = LedClassDevice.DefaultRoot)
     {
         ArgumentNullException.ThrowIfNull(chip);
-        var number = chip.Number;
-        if (number < 0)
-        {
-            throw new GpioUnavailableException($"{chip.Name} is not a gpiochipN device");
-        }
-
+        ArgumentNullException.ThrowIfNull(time);
         try
         {
-            var v1 = new LibGpiodDriver(number);
-            return Wrap(v1, "libgpiod v1", chip, ledRoot);
+            return new CdevGpioLines(new GpioCdevV2Driver(chip.Path), time, ledRoot);
         }
-        catch (Exception e) when (IsLibraryOrDeviceProblem(e))
+        catch (IOException e)
         {
-            throw new GpioUnavailableException(
-                $"libgpiod v1 (libgpiod.so.2) cannot open {chip.Name}: {e.Message} "
-                + "(libgpiod 2.x alone is not supported by this build)", e);
+            throw new GpioUnavailableException($"cannot open {chip.Path}: {e.Message}", e);
         }
     }
 
-    private static LibgpiodGpioLines Wrap(GpioDriver driver, string version, GpioChip chip, string ledRoot)
-    {
-        try
-        {
-            // Construction is lazy in places; touching the chip proves the library and the device both work.
-            var controller = new GpioController(driver);
-            _ = controller.PinCount;
-            return new LibgpiodGpioLines(controller, $"{version} on {chip.Name} ({chip.Label})", ledRoot);
-        }
-        catch
-        {
-            driver.Dispose();
-            throw;
-        }
-    }
+    /// <summary>A kernel event timestamp (CLOCK_MONOTONIC ns) in <see cref="Stopwatch"/> units.</summary>
+    internal static long StopwatchTimestamp(ulong monotonicNs) =>
+        Stopwatch.Frequency == 1_000_000_000 ? (long)monotonicNs : (long)((Int128)monotonicNs * Stopwatch.Frequency / 1_000_000_000);
 
-    internal static bool IsLibraryOrDeviceProblem(Exception e) =>
-        e is DllNotFoundException or EntryPointNotFoundException or TypeInitializationException or IOException
-            or UnauthorizedAccessException or InvalidOperationException or PlatformNotSupportedException
-            or ArgumentException or System.ComponentModel.Win32Exception;
-
-    public IGpioInput OpenInput(GpioInputRequest request, Action<bool> onLevelChanged)
+    public IGpioInput OpenInput(GpioInputRequest request, Action<GpioLevelChange> onLevelChanged)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(onLevelChanged);
@@ -88,19 +67,23 @@ public sealed class LibgpiodGpioLines : IGpioLines
                 GpioBias.PullDown => PinMode.InputPullDown,
                 _ => PinMode.Input,
             };
+            _driver.SetLineOptions(request.Line, new GpioLineOptions(request.ActiveLow, request.Debounce));
             _controller.OpenPin(request.Line, mode);
-            PinChangeEventHandler handler = (_, e) => onLevelChanged(e.ChangeType == PinEventTypes.Rising);
+            var system = ReferenceEquals(_time, TimeProvider.System);
+            var activeLow = request.ActiveLow;
+            // The line is requested active-low, so the kernel's values are logical; the seam speaks electrical levels.
+            Action<GpioEdgeEvent> handler = e => onLevelChanged(
+                new GpioLevelChange(e.Rising != activeLow, system ? StopwatchTimestamp(e.TimestampNs) : null));
             try
             {
-                _controller.RegisterCallbackForPinValueChangedEvent(
-                    request.Line, PinEventTypes.Rising | PinEventTypes.Falling, handler);
+                _driver.AddEdgeCallback(request.Line, handler);
             }
             catch
             {
                 _controller.ClosePin(request.Line);
                 throw;
             }
-            return new Input(this, request.Line, handler);
+            return new Input(this, request.Line, activeLow, handler);
         }
     }
 
@@ -129,7 +112,7 @@ public sealed class LibgpiodGpioLines : IGpioLines
         _controller.Dispose();
     }
 
-    private sealed class Input(LibgpiodGpioLines owner, int line, PinChangeEventHandler handler) : IGpioInput
+    private sealed class Input(CdevGpioLines owner, int line, bool activeLow, Action<GpioEdgeEvent> handler) : IGpioInput
     {
         private bool _closed;
 
@@ -138,7 +121,7 @@ public sealed class LibgpiodGpioLines : IGpioLines
             lock (owner._gate)
             {
                 ObjectDisposedException.ThrowIf(_closed || owner._disposed, this);
-                return owner._controller.Read(line) == PinValue.High;
+                return (owner._controller.Read(line) == PinValue.High) != activeLow;
             }
         }
 
@@ -151,13 +134,20 @@ public sealed class LibgpiodGpioLines : IGpioLines
                     return;
                 }
                 _closed = true;
-                owner._controller.UnregisterCallbackForPinValueChangedEvent(line, handler);
-                owner._controller.ClosePin(line);
+            }
+            // Outside the lock: stopping the edge thread waits for a callback in flight, which may take the board's lock.
+            owner._driver.RemoveEdgeCallback(line, handler);
+            lock (owner._gate)
+            {
+                if (!owner._disposed)
+                {
+                    owner._controller.ClosePin(line);
+                }
             }
         }
     }
 
-    private sealed class Output(LibgpiodGpioLines owner, int line) : IGpioOutput
+    private sealed class Output(CdevGpioLines owner, int line) : IGpioOutput
     {
         private bool _closed;
 
@@ -186,7 +176,7 @@ public sealed class LibgpiodGpioLines : IGpioLines
     }
 }
 
-/// <summary>GPIO hardware is missing, unreadable or has no usable libgpiod: the gateway runs on without buttons.</summary>
+/// <summary>GPIO hardware is missing or unreadable: the gateway runs on without buttons.</summary>
 public sealed class GpioUnavailableException : Exception
 {
     public GpioUnavailableException()

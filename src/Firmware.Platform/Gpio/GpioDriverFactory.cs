@@ -3,7 +3,7 @@ namespace Firmware.Platform.Gpio;
 /// <summary>Which GPIO driver to use.</summary>
 public enum GpioDriverKind
 {
-    /// <summary>The board's GPIO chip (found by label) through libgpiod v1; no GPIO = a warning and no buttons.</summary>
+    /// <summary>The board's GPIO chip (found by label) through the kernel's GPIO uAPI v2 (no libgpiod); no GPIO = a warning and no buttons.</summary>
     Auto,
 
     /// <summary>Print LEDs, take button presses from commands: the demo and machines with no GPIO.</summary>
@@ -55,7 +55,7 @@ public static class GpioDriverFactory
 
         try
         {
-            return new(LibgpiodGpioLines.Open(chip, request.LedRoot), null);
+            return new(CdevGpioLines.Open(chip, request.Time, request.LedRoot), null);
         }
         catch (GpioUnavailableException e)
         {
