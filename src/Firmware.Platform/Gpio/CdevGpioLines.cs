@@ -15,11 +15,13 @@ public sealed class CdevGpioLines : IGpioLines
     private readonly GpioCdevV2Driver _driver;
     private readonly TimeProvider _time;
     private readonly string _ledRoot;
+    private readonly string? _ledState;
     private readonly Lock _gate = new();
     private bool _disposed;
 
-    private CdevGpioLines(GpioCdevV2Driver driver, TimeProvider time, string ledRoot)
+    private CdevGpioLines(GpioCdevV2Driver driver, TimeProvider time, string ledRoot, string? ledState)
     {
+        _ledState = ledState;
         _driver = driver;
         _controller = new GpioController(driver);
         _time = time;
@@ -35,14 +37,15 @@ public sealed class CdevGpioLines : IGpioLines
     /// <see cref="TimeProvider.System"/>'s timestamps (Stopwatch) count on Linux, so they are passed on only with
     /// the system clock; with any other clock an edge is stamped "now".</param>
     /// <param name="ledRoot">Where LED-class devices live.</param>
+    /// <param name="ledState">Where LED-class triggers are saved while held (see <see cref="LedClassDevice"/>).</param>
     /// <exception cref="GpioUnavailableException">The chip cannot be opened.</exception>
-    public static CdevGpioLines Open(GpioChip chip, TimeProvider time, string ledRoot = LedClassDevice.DefaultRoot)
+    public static CdevGpioLines Open(GpioChip chip, TimeProvider time, string ledRoot = LedClassDevice.DefaultRoot, string? ledState = null)
     {
         ArgumentNullException.ThrowIfNull(chip);
         ArgumentNullException.ThrowIfNull(time);
         try
         {
-            return new CdevGpioLines(new GpioCdevV2Driver(chip.Path), time, ledRoot);
+            return new CdevGpioLines(new GpioCdevV2Driver(chip.Path), time, ledRoot, ledState);
         }
         catch (IOException e)
         {
@@ -97,7 +100,7 @@ public sealed class CdevGpioLines : IGpioLines
         }
     }
 
-    public IGpioOutput OpenLedDevice(string name, string device) => LedClassDevice.Open(device, _ledRoot);
+    public IGpioOutput OpenLedDevice(string name, string device) => LedClassDevice.Open(device, _ledRoot, _ledState);
 
     public void Dispose()
     {

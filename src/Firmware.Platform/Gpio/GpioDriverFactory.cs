@@ -25,6 +25,9 @@ public sealed record GpioDriverRequest(GpioDriverKind Kind, string ChipLabel, Ti
 
     /// <summary>Where LED-class devices live (a temp directory in tests).</summary>
     public string LedRoot { get; init; } = LedClassDevice.DefaultRoot;
+
+    /// <summary>Where LED-class triggers are saved while we hold the LEDs (the run directory's "leds"); null: nowhere.</summary>
+    public string? LedStateDirectory { get; init; }
 }
 
 /// <summary>The driver to use and, if it is not the one asked for, why: log it as a WARNING and run on.</summary>
@@ -55,7 +58,7 @@ public static class GpioDriverFactory
 
         try
         {
-            return new(CdevGpioLines.Open(chip, request.Time, request.LedRoot), null);
+            return new(CdevGpioLines.Open(chip, request.Time, request.LedRoot, request.LedStateDirectory), null);
         }
         catch (GpioUnavailableException e)
         {
