@@ -37,9 +37,8 @@ candidate() { # package -> the version apt would install
 
 # apt-get download PACKAGE[=VERSION] into $sim_dir/debs unless a matching file is there; prints its path.
 fetch_deb() { # name version
-  local name=$1 version=$2 file
+  local name=$1 version=$2
   mkdir -p "$sim_dir/debs"
-  file="$sim_dir/debs/${name}_${version//:/%3a}_"
   local found
   found=$(find "$sim_dir/debs" -maxdepth 1 -name "${name}_${version//:/%3a}_*.deb" -print -quit)
   if [ -z "$found" ]; then
