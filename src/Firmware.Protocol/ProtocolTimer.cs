@@ -82,9 +82,9 @@ public sealed class ProtocolTimer : IDisposable
             {
                 return;
             }
-            // An expiry racing with a restart lands here early: re-arm for what is left rather than drop it, or the
-            // owner would wait forever. Measured on the monotonic timestamp, never the wall clock, which a box
-            // without a real-time clock steps at boot (a step back would stall every timer by that much).
+            // Durations are measured on the monotonic clock (the wall clock steps when a Pi without an RTC gets
+            // its time). An expiry racing with a restart, or a timer a hair early, lands here: re-arm for what
+            // is left rather than drop it, or the owner would wait forever.
             var remaining = _dueIn - _time.GetElapsedTime(_startedAt);
             if (remaining > TimeSpan.Zero)
             {
