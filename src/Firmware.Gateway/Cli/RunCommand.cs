@@ -71,7 +71,7 @@ internal static partial class RunCommand
                 ConfigSource.LastGood => Board.ConfigState.RunningLastGood,
                 _ => Board.ConfigState.Error,
             },
-            Console.Out, TimeProvider.System, logs.For("board"));
+            Console.Out, TimeProvider.System, logs.For("board"), Path.Combine(runDirectory, "leds"));
         service.PressButton = board.PressAsync;
         board.FactoryResetRequested += () =>
         {
