@@ -100,18 +100,18 @@ public sealed class LoginLockoutTests
     [InlineData(+1)]
     public void A_wall_clock_step_neither_ends_nor_stretches_a_window_or_a_lock(int hours)
     {
-        var clock = new SteppingWallClock();
+        var clock = new WallStepClock();
         var lockout = new LoginLockout(clock, maxFailures: 3, TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(10));
         lockout.RecordFailure("alice", "s1");
         lockout.RecordFailure("alice", "s2");
-        clock.StepWallClock(TimeSpan.FromHours(hours));
+        clock.StepWall(TimeSpan.FromHours(hours));
         // Still inside the 5-minute window by elapsed time: the third failure locks.
         Assert.True(lockout.RecordFailure("alice", "s3"));
-        clock.StepWallClock(TimeSpan.FromHours(hours));
-        clock.Advance(TimeSpan.FromMinutes(9));
+        clock.StepWall(TimeSpan.FromHours(hours));
+        clock.Monotonic.Advance(TimeSpan.FromMinutes(9));
         Assert.NotNull(lockout.LockedUntil("alice", "s9"));
         Assert.Equal(clock.GetUtcNow() + TimeSpan.FromMinutes(1), lockout.LockedUntil("alice", "s9"));
-        clock.Advance(TimeSpan.FromMinutes(1));
+        clock.Monotonic.Advance(TimeSpan.FromMinutes(1));
         Assert.Null(lockout.LockedUntil("alice", "s9"));
     }
 }

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Time.Testing;
 
-namespace Firmware.Gateway.Tests.Board;
+namespace Firmware.Gateway.Tests;
 
 /// <summary>
 /// A fake clock whose wall time can be stepped on its own, as a Raspberry Pi's is when time sync arrives after boot:
