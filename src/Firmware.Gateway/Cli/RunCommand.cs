@@ -54,7 +54,8 @@ internal static partial class RunCommand
         config.Start();
         logs.Minimum = config.Current.Logging.Level;
 
-        service = new GatewayService(config.Current, logs, TimeProvider.System,
+        var booted = config.Current;
+        service = new GatewayService(booted, logs, TimeProvider.System,
             new GatewayPaths(Path.Combine(runDirectory, "control.sock")));
         service.ConfigInfo = () => (configPath, config.Source switch
         {
@@ -63,6 +64,9 @@ internal static partial class RunCommand
             _ => "no usable config: running safe defaults",
         });
         service.Start();
+
+        // Started: only now may the card's file become last-good.
+        config.ConfirmStarted(booted);
 
         await using var board = new BoardRuntime(config.Current.Board, service,
             () => config.Source switch
@@ -87,10 +91,17 @@ internal static partial class RunCommand
             try
             {
                 await service.ApplyAsync(change.NewConfig, change.Diff).ConfigureAwait(false);
+                config.ConfirmStarted(change.NewConfig);
                 if (change.Diff.BoardChanged)
                 {
                     LogBoardNeedsRestart(logger);
                 }
+            }
+            catch (Exception e) when (e is Platform.Linux.PlatformException or IOException or UnauthorizedAccessException
+                or System.Net.Sockets.SocketException or InvalidOperationException or ArgumentException)
+            {
+                // Not started, so not last-good: the next boot does not come up on it unseen.
+                LogApplyFailed(logger, e.Message);
             }
             finally
             {
@@ -138,7 +149,12 @@ internal static partial class RunCommand
             var backup = $"{configPath}.bak-{DateTime.Now:yyyyMMdd-HHmmss}";
             if (File.Exists(configPath))
             {
-                File.Copy(configPath, backup, overwrite: false);
+                var (previous, problem) = ConfigLoader.ReadFile(configPath, ConfigLoader.DefaultReadLimit);
+                if (previous is null)
+                {
+                    throw new IOException(problem);
+                }
+                AtomicFile.Write(backup, previous);
             }
             AtomicFile.Write(configPath, System.Text.Encoding.UTF8.GetBytes(FactoryConfig));
             LogFactoryReset(logger, configPath, backup);
@@ -160,6 +176,9 @@ internal static partial class RunCommand
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "cannot start: {Reason}")]
     private static partial void LogCannotStart(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "the new configuration could not be applied (it is not saved as last-good): {Reason}")]
+    private static partial void LogApplyFailed(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "exit")]
     private static partial void LogExit(ILogger logger);
