@@ -55,15 +55,33 @@ internal static partial class RunCommand
         logs.Minimum = config.Current.Logging.Level;
 
         var booted = config.Current;
-        service = new GatewayService(booted, logs, TimeProvider.System,
-            new GatewayPaths(Path.Combine(runDirectory, "control.sock")));
-        service.ConfigInfo = () => (configPath, config.Source switch
+        GatewayService NewService(GatewayConfig start)
         {
-            ConfigSource.File => "loaded from the card",
-            ConfigSource.LastGood => "card file invalid: running last-good",
-            _ => "no usable config: running safe defaults",
-        });
-        service.Start();
+            var created = new GatewayService(start, logs, TimeProvider.System,
+                new GatewayPaths(Path.Combine(runDirectory, "control.sock")));
+            created.ConfigInfo = () => (configPath, config.Source switch
+            {
+                ConfigSource.File => "loaded from the card",
+                ConfigSource.LastGood => "card file invalid: running last-good",
+                _ => "no usable config: running safe defaults",
+            });
+            return created;
+        }
+
+        service = NewService(booted);
+        try
+        {
+            service.Start();
+        }
+        catch (Exception e) when (IsStartFailure(e) && config.FallBackAfterFailedStart(e.Message) is { } lastGood)
+        {
+            // The card's file validated but cannot run: come up on the copy that did, rather than crash-loop.
+            LogStartFellBack(logger, e.Message);
+            await service.DisposeAsync().ConfigureAwait(false);
+            booted = lastGood;
+            service = NewService(booted);
+            service.Start();
+        }
 
         // Started: only now may the card's file become last-good.
         config.ConfirmStarted(booted);
@@ -97,8 +115,7 @@ internal static partial class RunCommand
                     LogBoardNeedsRestart(logger);
                 }
             }
-            catch (Exception e) when (e is Platform.Linux.PlatformException or IOException or UnauthorizedAccessException
-                or System.Net.Sockets.SocketException or InvalidOperationException or ArgumentException)
+            catch (Exception e) when (IsStartFailure(e))
             {
                 // Not started, so not last-good: the next boot does not come up on it unseen.
                 LogApplyFailed(logger, e.Message);
@@ -179,6 +196,13 @@ internal static partial class RunCommand
 
     [LoggerMessage(Level = LogLevel.Error, Message = "the new configuration could not be applied (it is not saved as last-good): {Reason}")]
     private static partial void LogApplyFailed(ILogger logger, string reason);
+
+    private static bool IsStartFailure(Exception e) =>
+        e is Platform.Linux.PlatformException or IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException
+            or InvalidOperationException or ArgumentException;
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "the card's configuration could not start ({Reason}); running last-good instead")]
+    private static partial void LogStartFellBack(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "exit")]
     private static partial void LogExit(ILogger logger);

@@ -391,9 +391,10 @@ internal sealed partial class ConfigBinder
         }
         string? best = null;
         var bestDistance = int.MaxValue;
+        var upper = value.ToUpperInvariant();
         foreach (var candidate in candidates)
         {
-            var distance = EditDistance(value.ToUpperInvariant(), candidate.ToUpperInvariant());
+            var distance = EditDistance(upper, candidate.ToUpperInvariant());
             if (distance < bestDistance)
             {
                 best = candidate;

@@ -224,6 +224,29 @@ internal sealed partial class ConfigService : IDisposable
         }
     }
 
+    /// <summary>
+    /// Boot, after the card's file validated but the gateway could not start it (<paramref name="reason"/>):
+    /// switches to last-good and returns it, or returns null when there is none (or it is the same file).
+    /// The file stays rejected for this boot; the status file says why.
+    /// </summary>
+    public GatewayConfig? FallBackAfterFailedStart(string reason)
+    {
+        ArgumentNullException.ThrowIfNull(reason);
+        lock (_gate)
+        {
+            _awaitingStart = null;
+            if (Source != ConfigSource.File || TryLoadLastGood() is not { } lastGood || lastGood.Equals(Current))
+            {
+                return null;
+            }
+            LogFallback(_logger, _options.LastGoodPath);
+            Apply(lastGood, ConfigSource.LastGood);
+            _runningNote = $"the last good copy ({_options.LastGoodPath}) because this file was accepted but could not start: {reason}";
+            WriteStatus();
+            return lastGood;
+        }
+    }
+
     /// <summary>Rewrites the status file if the running-state lines changed.</summary>
     public void RefreshStatus()
     {

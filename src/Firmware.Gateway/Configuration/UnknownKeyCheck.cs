@@ -16,18 +16,23 @@ internal static class UnknownKeyCheck
         ArgumentNullException.ThrowIfNull(diagnostics);
         if (root.Kind == ConfigNodeKind.Object)
         {
-            CheckObject(root, "", diagnostics);
+            CheckObject(root, "", diagnostics, new Dictionary<string, string[]>(StringComparer.Ordinal));
         }
     }
 
-    private static void CheckObject(ConfigNode node, string pattern, List<ConfigDiagnostic> diagnostics)
+    private static void CheckObject(ConfigNode node, string pattern, List<ConfigDiagnostic> diagnostics, Dictionary<string, string[]> known)
     {
         foreach (var (name, child) in node.Properties)
         {
             var childPattern = ConfigNode.ChildPath(pattern, name);
             if (!ConfigKeys.TryGet(childPattern, out var key))
             {
-                var suggestion = name.Length <= MaxSuggestLength ? ConfigBinder.Suggest(name, ConfigKeys.ChildNames(pattern)) : "";
+                if (!known.TryGetValue(pattern, out var candidates))
+                {
+                    candidates = [.. ConfigKeys.ChildNames(pattern)];
+                    known.Add(pattern, candidates);
+                }
+                var suggestion = name.Length <= MaxSuggestLength ? ConfigBinder.Suggest(name, candidates) : "";
                 diagnostics.Add(new(ConfigSeverity.Warning, child.Path, child.Line, child.Column,
                     $"unknown key '{name}' (ignored){suggestion}"));
                 continue;
@@ -36,7 +41,7 @@ internal static class UnknownKeyCheck
             // A value of the wrong shape is the binder's to report; only objects where objects belong are walked.
             if (key.Kind == ConfigValueKind.Object && child.Kind == ConfigNodeKind.Object)
             {
-                CheckObject(child, childPattern, diagnostics);
+                CheckObject(child, childPattern, diagnostics, known);
             }
             else if (key.Kind == ConfigValueKind.ObjectArray && child.Kind == ConfigNodeKind.Array)
             {
@@ -44,7 +49,7 @@ internal static class UnknownKeyCheck
                 {
                     if (item.Kind == ConfigNodeKind.Object)
                     {
-                        CheckObject(item, childPattern + "[]", diagnostics);
+                        CheckObject(item, childPattern + "[]", diagnostics, known);
                     }
                 }
             }

@@ -161,6 +161,33 @@ public sealed class ConfigFileSafetyTests : IDisposable
     }
 
     [Fact]
+    public void A_file_that_validates_but_cannot_start_falls_back_to_last_good_and_never_replaces_it()
+    {
+        File.WriteAllText(ConfigPath, MinimalServer);
+        using (var first = NewService())
+        {
+            first.Start();
+            first.ConfirmStarted(first.Current);
+        }
+
+        var cannotRun = MinimalServer.Replace("192.168.100.1\"", "192.168.100.3\"", StringComparison.Ordinal);
+        File.WriteAllText(ConfigPath, cannotRun);
+        using var service = NewService();
+        Assert.True(service.Start().Accepted);
+        var fallback = service.FallBackAfterFailedStart("cannot open /dev/net/tun");
+        Assert.NotNull(fallback);
+        Assert.Equal(ConfigSource.LastGood, service.Source);
+        Assert.Equal("192.168.100.1", fallback.Server!.LocalAddress.ToString());
+        service.ConfirmStarted(fallback);
+        Assert.Equal(MinimalServer, File.ReadAllText(LastGoodPath));
+        Assert.Contains("because this file was accepted but could not start: cannot open /dev/net/tun",
+            File.ReadAllText(_card.File(StatusFileWriter.FileName)), StringComparison.Ordinal);
+
+        // No last-good that differs: nothing to fall back to, and the caller exits as before.
+        Assert.Null(service.FallBackAfterFailedStart("again"));
+    }
+
+    [Fact]
     public void An_old_world_readable_last_good_is_tightened_to_0600()
     {
         Directory.CreateDirectory(Path.GetDirectoryName(LastGoodPath)!);

@@ -213,10 +213,12 @@ public sealed class ConfigHostileInputTests
         }
         items.Append("\"1.1.1.1\"] } }");
         var watch = Stopwatch.StartNew();
-        var result = LoadWithin(items.ToString(), 20_000);
+        var result = LoadWithin(items.ToString(), 30_000);
         watch.Stop();
         Assert.False(result.Accepted);
-        Assert.True(watch.ElapsedMilliseconds < 3000, $"1 MiB took {watch.ElapsedMilliseconds} ms");
+        // Well under a second in the published binary; the bound leaves room for a Debug build on a loaded
+        // machine, while the quadratic column count took minutes.
+        Assert.True(watch.ElapsedMilliseconds < 10_000, $"1 MiB took {watch.ElapsedMilliseconds} ms");
     }
 
     [Fact]
@@ -229,9 +231,9 @@ public sealed class ConfigHostileInputTests
         }
         json.Append("\"clients\": [] }");
         var watch = Stopwatch.StartNew();
-        var result = LoadWithin(json.ToString(), 20_000);
+        var result = LoadWithin(json.ToString(), 30_000);
         watch.Stop();
         Assert.Equal(40_000, result.Warnings.Count(w => w.Message.StartsWith("unknown key", StringComparison.Ordinal)));
-        Assert.True(watch.ElapsedMilliseconds < 3000, $"40,000 keys took {watch.ElapsedMilliseconds} ms");
+        Assert.True(watch.ElapsedMilliseconds < 10_000, $"40,000 keys took {watch.ElapsedMilliseconds} ms");
     }
 }
