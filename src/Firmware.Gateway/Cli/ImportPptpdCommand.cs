@@ -64,7 +64,8 @@ internal static class ImportPptpdCommand
         {
             try
             {
-                AtomicFile.Write(output, Encoding.UTF8.GetBytes(result.Json));
+                // It holds the chap-secrets passwords.
+                AtomicFile.Write(output, Encoding.UTF8.GetBytes(result.Json), AtomicFile.OwnerOnly);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

@@ -54,15 +54,37 @@ internal static partial class RunCommand
         config.Start();
         logs.Minimum = config.Current.Logging.Level;
 
-        service = new GatewayService(config.Current, logs, TimeProvider.System,
-            new GatewayPaths(Path.Combine(runDirectory, "control.sock"), stateDirectory));
-        service.ConfigInfo = () => (configPath, config.Source switch
+        var booted = config.Current;
+        GatewayService NewService(GatewayConfig start)
         {
-            ConfigSource.File => "loaded from the card",
-            ConfigSource.LastGood => "card file invalid: running last-good",
-            _ => "no usable config: running safe defaults",
-        });
-        service.Start();
+            var created = new GatewayService(start, logs, TimeProvider.System,
+                new GatewayPaths(Path.Combine(runDirectory, "control.sock"), stateDirectory));
+            created.ConfigInfo = () => (configPath, config.Source switch
+            {
+                ConfigSource.File => "loaded from the card",
+                ConfigSource.LastGood => "card file invalid: running last-good",
+                _ => "no usable config: running safe defaults",
+            });
+            return created;
+        }
+
+        service = NewService(booted);
+        try
+        {
+            service.Start();
+        }
+        catch (Exception e) when (IsStartFailure(e) && config.FallBackAfterFailedStart(e.Message) is { } lastGood)
+        {
+            // The card's file validated but cannot run: come up on the copy that did, rather than crash-loop.
+            LogStartFellBack(logger, e.Message);
+            await service.DisposeAsync().ConfigureAwait(false);
+            booted = lastGood;
+            service = NewService(booted);
+            service.Start();
+        }
+
+        // Started: only now may the card's file become last-good.
+        config.ConfirmStarted(booted);
 
         await using var board = new BoardRuntime(config.Current.Board, service,
             () => config.Source switch
@@ -87,10 +109,16 @@ internal static partial class RunCommand
             try
             {
                 await service.ApplyAsync(change.NewConfig, change.Diff).ConfigureAwait(false);
+                config.ConfirmStarted(change.NewConfig);
                 if (change.Diff.BoardChanged)
                 {
                     LogBoardNeedsRestart(logger);
                 }
+            }
+            catch (Exception e) when (IsStartFailure(e))
+            {
+                // Not started, so not last-good: the next boot does not come up on it unseen.
+                LogApplyFailed(logger, e.Message);
             }
             finally
             {
@@ -138,7 +166,12 @@ internal static partial class RunCommand
             var backup = $"{configPath}.bak-{DateTime.Now:yyyyMMdd-HHmmss}";
             if (File.Exists(configPath))
             {
-                File.Copy(configPath, backup, overwrite: false);
+                var (previous, problem) = ConfigLoader.ReadFile(configPath, ConfigLoader.DefaultReadLimit);
+                if (previous is null)
+                {
+                    throw new IOException(problem);
+                }
+                AtomicFile.Write(backup, previous);
             }
             AtomicFile.Write(configPath, System.Text.Encoding.UTF8.GetBytes(FactoryConfig));
             LogFactoryReset(logger, configPath, backup);
@@ -160,6 +193,16 @@ internal static partial class RunCommand
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "cannot start: {Reason}")]
     private static partial void LogCannotStart(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "the new configuration could not be applied (it is not saved as last-good): {Reason}")]
+    private static partial void LogApplyFailed(ILogger logger, string reason);
+
+    private static bool IsStartFailure(Exception e) =>
+        e is Platform.Linux.PlatformException or IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException
+            or InvalidOperationException or ArgumentException;
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "the card's configuration could not start ({Reason}); running last-good instead")]
+    private static partial void LogStartFellBack(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "exit")]
     private static partial void LogExit(ILogger logger);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Text;
 using Firmware.Gateway.Board;
 using Firmware.Platform.Gpio;
 using Firmware.Protocol.Auth;
@@ -180,6 +181,7 @@ internal sealed partial class ConfigBinder
                 }
             }
 
+            PapFits(user, secret, authMethods);
             var enabled = Bool(user, "enabled");
             var maxSessions = Int(user, "maxSessions");
             if (secret is { HasPassword: false, HasNtHash: true } && needsPassword.Count > 0)
@@ -228,6 +230,17 @@ internal sealed partial class ConfigBinder
             return ConfigSecret.FromNtHash(Convert.FromHexString(ntHash));
         }
         return ConfigSecret.None;
+    }
+
+    /// <summary>PAP carries the password in a one-byte length field: one that cannot fit could never log in.</summary>
+    private void PapFits(Scope scope, ConfigSecret secret, ValueList<AuthMethod> authMethods)
+    {
+        const int MaxPapBytes = 255;
+        if (secret.Password is { } password && authMethods.Contains(AuthMethod.Pap)
+            && Encoding.UTF8.GetByteCount(password) is var bytes && bytes > MaxPapBytes && Present(scope, "password") is { } node)
+        {
+            Error(node, $"too long for pap: at most {MaxPapBytes} bytes in UTF-8 when pap is allowed, the file has {bytes}");
+        }
     }
 
     private ValueList<AuthMethod> AuthMethods(Scope scope, MppePolicy mppe)
@@ -374,6 +387,7 @@ internal sealed partial class ConfigBinder
             var secret = Secret(client);
             var mppe = BindMppe(Section(client, "mppe"));
             var authMethods = AuthMethods(client, mppe);
+            PapFits(client, secret, authMethods);
 
             var redialScope = Section(client, "redial");
             var initialDelay = Number(redialScope, "initialDelaySeconds");

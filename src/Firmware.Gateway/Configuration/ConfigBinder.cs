@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.RegularExpressions;
 
 namespace Firmware.Gateway.Configuration;
@@ -135,18 +136,64 @@ internal sealed partial class ConfigBinder
         }
 
         var value = node.Text!;
+        if (TextProblem(value, key) is { } problem)
+        {
+            Error(node, problem);
+            return ((string?)key.Default, null);
+        }
         if (key.Allowed is not null && !key.Allowed.Contains(value, StringComparer.Ordinal))
         {
             Error(node, $"'{value}' is not one of {string.Join(", ", key.Allowed)}{Suggest(value, key.Allowed)}");
             return ((string?)key.Default, null);
         }
-        if (key.Pattern is not null && value.Length > 0 && !Regex.IsMatch(value, key.Pattern, RegexOptions.CultureInvariant))
+        if (key.Pattern is not null && value.Length > 0 && !MatchesPattern(value, key.Pattern))
         {
             var hint = key.PatternHint ?? $"must match {key.Pattern}";
             Error(node, key.Secret ? hint : $"'{value}' {hint}");
             return ((string?)key.Default, null);
         }
         return (value, node);
+    }
+
+    /// <summary>
+    /// The limits every string obeys before anything else looks at it: its length in characters (and in UTF-8
+    /// bytes for names that go on the wire), and no control characters outside secrets (a name with one
+    /// could not be shown, and would collide with another once shown). Messages never quote the value.
+    /// </summary>
+    private static string? TextProblem(string value, ConfigKey key)
+    {
+        // A UTF-8 byte limit goes first: it is the stricter one (a character is at least one byte).
+        if (key.MaxUtf8Bytes is { } maxBytes && Encoding.UTF8.GetByteCount(value) is var bytes && bytes > maxBytes)
+        {
+            return $"too long: at most {maxBytes} bytes in UTF-8, the file has {bytes}";
+        }
+        if (value.Length > key.MaxLength)
+        {
+            return $"too long: at most {key.MaxLength} characters, the file has {value.Length}";
+        }
+        if (!key.Secret)
+        {
+            for (var i = 0; i < value.Length; i++)
+            {
+                if (char.IsControl(value[i]))
+                {
+                    return $"contains a control character (U+{(int)value[i]:X4}) at character {i + 1}; names and paths may hold printable characters only";
+                }
+            }
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Matches a table pattern against a whole value. The patterns are written for the JSON Schema, where '$'
+    /// is the end of the value; in .NET '$' also matches before a final newline ("pptps\n" would pass), so
+    /// every '$' is matched as \z. The patterns hold no literal '$'.
+    /// </summary>
+    internal static bool MatchesPattern(string value, string pattern)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        ArgumentNullException.ThrowIfNull(pattern);
+        return Regex.IsMatch(value, pattern.Replace("$", "\\z", StringComparison.Ordinal), RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
     }
 
     private bool Bool(Scope parent, string name)
@@ -250,6 +297,10 @@ internal sealed partial class ConfigBinder
             {
                 Error(item, $"expected a string, got {item.KindDescription}");
             }
+            else if (TextProblem(item.Text!, key) is { } problem)
+            {
+                Error(item, problem);
+            }
             else if (key.Allowed is not null && !key.Allowed.Contains(item.Text!, StringComparer.Ordinal))
             {
                 Error(item, $"'{item.Text}' is not one of {string.Join(", ", key.Allowed)}{Suggest(item.Text!, key.Allowed)}");
@@ -299,7 +350,7 @@ internal sealed partial class ConfigBinder
         var got = node.KindDescription;
         if (node.Kind == ConfigNodeKind.String && !key.Secret)
         {
-            got += $" (\"{node.Text}\")";
+            got += $" (\"{Shown(node.Text!)}\")";
             var looksRight = (expected == "a number" && double.TryParse(node.Text, NumberStyles.Float, CultureInfo.InvariantCulture, out _))
                 || (expected == "true or false" && node.Text is "true" or "false");
             if (looksRight)
@@ -310,16 +361,40 @@ internal sealed partial class ConfigBinder
         Error(node, $"expected {expected}, got {got}");
     }
 
+    /// <summary>A value as a message may quote it: short, and with control characters escaped.</summary>
+    private static string Shown(string text)
+    {
+        var builder = new StringBuilder();
+        foreach (var c in text.Length > 64 ? text[..60] : text)
+        {
+            if (char.IsControl(c))
+            {
+                builder.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:X4}");
+            }
+            else
+            {
+                builder.Append(c);
+            }
+        }
+        return text.Length > 64 ? builder.Append("...").ToString() : builder.ToString();
+    }
+
     /// <summary>"; did you mean 'x'?" for the closest allowed word within a small edit distance, else "".</summary>
     internal static string Suggest(string value, IEnumerable<string> candidates)
     {
         ArgumentNullException.ThrowIfNull(value);
         ArgumentNullException.ThrowIfNull(candidates);
+        if (value.Length > 64)
+        {
+            // No allowed word is that long, and the distance costs the product of the lengths.
+            return "";
+        }
         string? best = null;
         var bestDistance = int.MaxValue;
+        var upper = value.ToUpperInvariant();
         foreach (var candidate in candidates)
         {
-            var distance = EditDistance(value.ToUpperInvariant(), candidate.ToUpperInvariant());
+            var distance = EditDistance(upper, candidate.ToUpperInvariant());
             if (distance < bestDistance)
             {
                 best = candidate;

@@ -102,7 +102,7 @@ internal static class ConfigJsonReader
             var hint = lines.IsAtEnd(utf8, line, (int)(e.BytePositionInLine ?? 0))
                 ? " (the file ends in the middle of the JSON: was it cut off while saving?)"
                 : "";
-            diagnostics.Add(new(ConfigSeverity.Error, "", line, column, "syntax error: " + CleanMessage(e.Message) + hint));
+            diagnostics.Add(new(ConfigSeverity.Error, "", line, column, "syntax error: " + CleanMessage(e.Message, column) + hint));
             return null;
         }
         catch (InvalidOperationException)
@@ -222,21 +222,46 @@ internal static class ConfigJsonReader
         return half > 0 && (zerosAtOdd >= half * 3 / 4 || zerosAtEven >= half * 3 / 4);
     }
 
-    /// <summary>Drops System.Text.Json's own position suffix, since ours goes in front.</summary>
-    private static string CleanMessage(string message)
+    /// <summary>
+    /// Drops System.Text.Json's own position suffix, since ours goes in front, and never repeats the character
+    /// it choked on: inside a password that would put a piece of the secret in the log and the status file.
+    /// Its messages name that character first ("'q' is an invalid escapable character ...") or after
+    /// "before" ("Invalid leading zero before '1'"); the grammar's own quotes (Expected ',') stay.
+    /// </summary>
+    internal static string CleanMessage(string message, int column)
     {
+        ArgumentNullException.ThrowIfNull(message);
         var cut = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
         if (cut < 0)
         {
             cut = message.IndexOf(" Path:", StringComparison.Ordinal);
         }
-        return (cut > 0 ? message[..cut] : message).TrimEnd('.', ' ');
+        message = (cut > 0 ? message[..cut] : message).TrimEnd('.', ' ');
+        var here = column > 0 ? $"the character at column {column}" : "a character";
+        if (message.StartsWith('\''))
+        {
+            var close = message.IndexOf("' ", 1, StringComparison.Ordinal);
+            message = close < 0 ? "invalid character" : here + message[(close + 1)..];
+        }
+        var before = message.IndexOf(" before '", StringComparison.Ordinal);
+        if (before >= 0)
+        {
+            message = message[..before] + " before " + here;
+        }
+        return message;
     }
 
-    /// <summary>Byte offsets where each line starts, to turn token offsets into 1-based line and column.</summary>
-    private readonly struct LineIndex
+    /// <summary>
+    /// Byte offsets where each line starts, to turn token offsets into 1-based line and column. Tokens come in
+    /// file order, so the character count of a line is carried forward from the previous token on it instead of
+    /// being counted again from the line's start: one long line costs linear time, not quadratic.
+    /// </summary>
+    private sealed class LineIndex
     {
         private readonly List<int> _starts;
+        private int _cachedLine = -1;
+        private int _cachedOffset;
+        private int _cachedChars;
 
         public LineIndex(ReadOnlySpan<byte> utf8)
         {
@@ -254,7 +279,7 @@ internal static class ConfigJsonReader
         {
             var index = _starts.BinarySearch(offset);
             var line = index >= 0 ? index : ~index - 1;
-            return (line + 1, CharColumn(utf8, _starts[line], offset));
+            return (line + 1, CharColumn(utf8, line, offset));
         }
 
         public int ColumnFromBytes(ReadOnlySpan<byte> utf8, int line, int bytePosition)
@@ -263,8 +288,7 @@ internal static class ConfigJsonReader
             {
                 return bytePosition + 1;
             }
-            var start = _starts[line - 1];
-            return CharColumn(utf8, start, Math.Min(utf8.Length, start + bytePosition));
+            return CharColumn(utf8, line - 1, Math.Min(utf8.Length, _starts[line - 1] + bytePosition));
         }
 
         public bool IsAtEnd(ReadOnlySpan<byte> utf8, int line, int bytePosition)
@@ -277,7 +301,21 @@ internal static class ConfigJsonReader
             return utf8[offset..].Trim(" \t\r\n"u8).IsEmpty;
         }
 
-        private static int CharColumn(ReadOnlySpan<byte> utf8, int lineStart, int offset) =>
-            Encoding.UTF8.GetCharCount(utf8[lineStart..Math.Max(lineStart, offset)]) + 1;
+        private int CharColumn(ReadOnlySpan<byte> utf8, int line, int offset)
+        {
+            var lineStart = _starts[line];
+            offset = Math.Max(lineStart, offset);
+            int chars;
+            if (line == _cachedLine && offset >= _cachedOffset)
+            {
+                chars = _cachedChars + Encoding.UTF8.GetCharCount(utf8[_cachedOffset..offset]);
+            }
+            else
+            {
+                chars = Encoding.UTF8.GetCharCount(utf8[lineStart..offset]);
+            }
+            (_cachedLine, _cachedOffset, _cachedChars) = (line, offset, chars);
+            return chars + 1;
+        }
     }
 }

@@ -1,5 +1,6 @@
 using Firmware.Gateway.Board;
 using Firmware.Platform.Gpio;
+using Firmware.Protocol.Auth;
 
 namespace Firmware.Gateway.Configuration;
 
@@ -19,6 +20,10 @@ internal enum ConfigValueKind
 /// <summary>
 /// One key the configuration file may hold. <see cref="Path"/> uses "[]" for "any item of this list"
 /// (server.users[].name). <see cref="Default"/> is an int, double, bool, string or string[]/int[].
+/// Every string has a <see cref="MaxLength"/> in characters (and names that go on the wire a
+/// <see cref="MaxUtf8Bytes"/>), checked at validation so that nothing accepted can fail later at start.
+/// <see cref="Pattern"/> is written for the JSON Schema (ECMA-262); the binder matches its '$' only at the
+/// very end of the value (as \z), never before a final newline.
 /// </summary>
 internal sealed record ConfigKey(
     string Path,
@@ -31,7 +36,13 @@ internal sealed record ConfigKey(
     bool Required = false,
     bool Secret = false,
     string? Pattern = null,
-    string? PatternHint = null);
+    string? PatternHint = null,
+    int MaxLength = ConfigKey.DefaultMaxLength,
+    int? MaxUtf8Bytes = null)
+{
+    /// <summary>The limit of a string key that names no other: far beyond any real value, short enough for any log line.</summary>
+    public const int DefaultMaxLength = 255;
+}
 
 /// <summary>
 /// Every key the binder reads, in one table: the binder looks its keys, defaults and limits up here, unknown
@@ -51,6 +62,12 @@ internal static class ConfigKeys
     private const string NtHashHint = "must be 32 hex digits (0-9, A-F)";
     private const string InterfaceHint = "must be 1 to 15 letters, digits, '_', '.' or '-'";
     private const string PrefixHint = "must be 1 to 11 letters, digits, '_', '.' or '-'";
+
+    /// <summary>PAP Peer-ID and CHAP Name carry at most 255 bytes (the protocol layer refuses longer names).</summary>
+    private const int MaxWireNameBytes = 255;
+
+    /// <summary>PATH_MAX less its NUL.</summary>
+    private const int MaxPathLength = 4095;
 
     private static readonly string[] DefaultAuthMethods = ["mschapv2"];
     private static readonly int[] DefaultKeyLengths = [128];
@@ -89,7 +106,7 @@ internal static class ConfigKeys
     {
         var keys = new List<ConfigKey>
         {
-            new("$schema", ConfigValueKind.String, "The JSON Schema that lets VS Code complete and check this file."),
+            new("$schema", ConfigValueKind.String, "The JSON Schema that lets VS Code complete and check this file.", MaxLength: 1024),
             new("logging", ConfigValueKind.Object, "What the gateway writes to the system log."),
             new("logging.level", ConfigValueKind.String, "Least severe message to log.", "information", LogLevelNames),
 
@@ -117,9 +134,10 @@ internal static class ConfigKeys
             new("server.lockout.windowSeconds", ConfigValueKind.Integer, "Seconds over which failures are counted.", 300, Minimum: 1, Maximum: 86400),
             new("server.lockout.durationSeconds", ConfigValueKind.Integer, "Seconds a locked-out user stays locked out.", 900, Minimum: 1, Maximum: 604800),
             new("server.users", ConfigValueKind.ObjectArray, "The accounts that may connect."),
-            new("server.users[].name", ConfigValueKind.String, "User name (unique).", Required: true),
+            new("server.users[].name", ConfigValueKind.String, "User name (unique).", Required: true, MaxUtf8Bytes: MaxWireNameBytes),
             new("server.users[].password", ConfigValueKind.String,
-                "Password in plain text. Prefer ntHash so no plain text sits on the card.", Secret: true),
+                "Password in plain text. Prefer ntHash so no plain text sits on the card.", Secret: true,
+                MaxLength: MsChapCrypto.MaxPasswordLength),
             new("server.users[].ntHash", ConfigValueKind.String,
                 "The password's NT hash, 32 hex digits (MD4 of the UTF-16LE password). Use instead of password.",
                 Secret: true, Pattern: NtHashPattern, PatternHint: NtHashHint),
@@ -128,11 +146,12 @@ internal static class ConfigKeys
             new("server.users[].maxSessions", ConfigValueKind.Integer, "Most tunnels this user may have open at once.", 1, Minimum: 1, Maximum: 1024),
 
             new("clients", ConfigValueKind.ObjectArray, "The PPTP client role: VPN servers this gateway dials."),
-            new("clients[].name", ConfigValueKind.String, "Name of this connection (unique), used in logs and status.", Required: true),
+            new("clients[].name", ConfigValueKind.String, "Name of this connection (unique), used in logs and status.", Required: true, MaxLength: 64),
             new("clients[].enabled", ConfigValueKind.Boolean, "Set false to keep the entry but not dial it.", true),
-            new("clients[].server", ConfigValueKind.String, "Host name or IPv4 address of the VPN server.", Required: true),
-            new("clients[].user", ConfigValueKind.String, "User name to log in with.", Required: true),
-            new("clients[].password", ConfigValueKind.String, "Password in plain text. Prefer ntHash.", Secret: true),
+            new("clients[].server", ConfigValueKind.String, "Host name or IPv4 address of the VPN server.", Required: true, MaxLength: 253),
+            new("clients[].user", ConfigValueKind.String, "User name to log in with.", Required: true, MaxUtf8Bytes: MaxWireNameBytes),
+            new("clients[].password", ConfigValueKind.String, "Password in plain text. Prefer ntHash.", Secret: true,
+                MaxLength: MsChapCrypto.MaxPasswordLength),
             new("clients[].ntHash", ConfigValueKind.String,
                 "The password's NT hash, 32 hex digits. Enough for MS-CHAP; PAP and CHAP need the password.",
                 Secret: true, Pattern: NtHashPattern, PatternHint: NtHashHint),
@@ -169,8 +188,8 @@ internal static class ConfigKeys
                 Pattern: "^[A-Za-z0-9_.-]{1,15}$", PatternHint: InterfaceHint),
 
             new("hooks", ConfigValueKind.Object, "Scripts run when a tunnel comes up or goes down."),
-            new("hooks.ipUp", ConfigValueKind.String, "Absolute path of a script run when a tunnel is up."),
-            new("hooks.ipDown", ConfigValueKind.String, "Absolute path of a script run when a tunnel is down."),
+            new("hooks.ipUp", ConfigValueKind.String, "Absolute path of a script run when a tunnel is up.", MaxLength: MaxPathLength),
+            new("hooks.ipDown", ConfigValueKind.String, "Absolute path of a script run when a tunnel is down.", MaxLength: MaxPathLength),
             new("hooks.timeoutSeconds", ConfigValueKind.Integer, "Seconds a hook may run before it is killed.", 10, Minimum: 1, Maximum: 300),
         ]);
         AddBoard(keys);
@@ -248,7 +267,8 @@ internal static class ConfigKeys
             new(path + ".pin", ConfigValueKind.Integer,
                 $"Header GPIO (BCM number); default: the profile's, GPIO {defaultPin} on the Raspberry Pi profiles.", Minimum: 0, Maximum: 1023),
             new(path + ".device", ConfigValueKind.String,
-                "An LED of the board under /sys/class/leds (e.g. ACT) instead of a header pin; give pin or device, not both."),
+                "An LED of the board under /sys/class/leds (e.g. ACT) instead of a header pin; give pin or device, not both.",
+                MaxLength: 64),
         ]);
     }
 

@@ -1,3 +1,7 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Firmware.Platform.Linux;
+
 namespace Firmware.Gateway.Configuration;
 
 /// <summary>
@@ -23,46 +27,75 @@ internal static class ConfigLoader
     /// <summary>Far larger than any real configuration; stops a wrong file (an image, a log) being read whole.</summary>
     public const int MaxFileBytes = 1 << 20;
 
-    public static ConfigLoadResult LoadFile(string path, ILocalNetworkProvider networks)
+    /// <summary>How long reading the file may take; an SD card that stops answering must not stop the gateway.</summary>
+    public static readonly TimeSpan DefaultReadLimit = TimeSpan.FromSeconds(5);
+
+    public static ConfigLoadResult LoadFile(string path, ILocalNetworkProvider networks) =>
+        LoadFile(path, networks, DefaultReadLimit);
+
+    /// <summary>Reads (regular files only, within <paramref name="readLimit"/>), parses, binds and validates.</summary>
+    public static ConfigLoadResult LoadFile(string path, ILocalNetworkProvider networks, TimeSpan readLimit)
     {
         ArgumentNullException.ThrowIfNull(path);
-        var diagnostics = new List<ConfigDiagnostic>();
-        byte[] bytes;
+        var (bytes, problem) = ReadFile(path, readLimit);
+        return bytes is null ? Failed(path, problem!) : Parse(path, bytes, networks, []);
+    }
+
+    /// <summary>
+    /// The file's bytes, or null with the reason. Only a regular file is opened (a FIFO, device or socket in
+    /// its place is refused from its stat), and a read that takes longer than <paramref name="limit"/> is
+    /// given up: the thread stuck in it is abandoned, not waited for, so no caller (and no lock) blocks on it.
+    /// </summary>
+    public static (byte[]? Bytes, string? Problem) ReadFile(string path, TimeSpan limit)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        return ReadWithin(limit, () => ReadRegularFile(path));
+    }
+
+    /// <summary>Runs a read on its own thread and gives it up (abandoned, not waited for) past the limit.</summary>
+    internal static (byte[]? Bytes, string? Problem) ReadWithin(TimeSpan limit, Func<(byte[]? Bytes, string? Problem)> reader)
+    {
+        var read = Task.Factory.StartNew(reader, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        if (!read.Wait(limit))
+        {
+            _ = read.ContinueWith(t => t.Exception, TaskScheduler.Default);
+            return (null, string.Create(CultureInfo.InvariantCulture, $"reading the file took longer than {limit.TotalSeconds:0.#} s; is the card failing?"));
+        }
+        return read.Result;
+    }
+
+    private static (byte[]? Bytes, string? Problem) ReadRegularFile(string path)
+    {
         try
         {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            using var stream = RegularFile.OpenForRead(path, out var problem);
+            if (stream is null)
+            {
+                return (null, problem);
+            }
             if (stream.Length > MaxFileBytes)
             {
-                return Failed(path, $"the file is {stream.Length} bytes; a configuration may be at most {MaxFileBytes} bytes (1 MiB). Is this the right file?");
+                return (null, $"the file is {stream.Length} bytes; a configuration may be at most {MaxFileBytes} bytes (1 MiB). Is this the right file?");
             }
 
             // Read at most one byte past the limit, in case the file grows while being read.
             var buffer = new byte[MaxFileBytes + 1];
             var total = 0;
-            int read;
-            while (total < buffer.Length && (read = stream.Read(buffer, total, buffer.Length - total)) > 0)
+            int count;
+            while (total < buffer.Length && (count = stream.Read(buffer, total, buffer.Length - total)) > 0)
             {
-                total += read;
+                total += count;
             }
             if (total > MaxFileBytes)
             {
-                return Failed(path, $"the file is larger than {MaxFileBytes} bytes (1 MiB). Is this the right file?");
+                return (null, $"the file is larger than {MaxFileBytes} bytes (1 MiB). Is this the right file?");
             }
-            bytes = buffer[..total];
-        }
-        catch (FileNotFoundException)
-        {
-            return Failed(path, "the file does not exist");
-        }
-        catch (DirectoryNotFoundException)
-        {
-            return Failed(path, "the folder holding the file does not exist");
+            return (buffer[..total], null);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return Failed(path, "cannot read the file: " + e.Message);
+            return (null, "cannot read the file: " + e.Message);
         }
-        return Parse(path, bytes, networks, diagnostics);
     }
 
     /// <summary>Parses bytes as if read from <paramref name="file"/>.</summary>
@@ -95,8 +128,21 @@ internal static class ConfigLoader
             return new(file, null, diagnostics, utf8);
         }
 
-        UnknownKeyCheck.Run(root, diagnostics);
-        var config = ConfigBinder.Bind(root, networks, diagnostics);
+        GatewayConfig config;
+        try
+        {
+            UnknownKeyCheck.Run(root, diagnostics);
+            config = ConfigBinder.Bind(root, networks, diagnostics);
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException or OverflowException
+            or KeyNotFoundException or IndexOutOfRangeException or RegexMatchTimeoutException or NullReferenceException)
+        {
+            // Every check above is meant to turn a bad value into a diagnostic; a value that slips through still
+            // rejects the file with a reason instead of crashing check-config or the running gateway.
+            diagnostics.Add(new(ConfigSeverity.Error, "", root.Line, root.Column,
+                $"the file could not be checked ({e.GetType().Name}); it is rejected. Please report this file's shape"));
+            return new(file, null, diagnostics, utf8);
+        }
         var ordered = diagnostics
             .Select((d, i) => (d, i))
             .OrderBy(x => x.d.IsError ? 0 : 1).ThenBy(x => x.d.Line).ThenBy(x => x.i)

@@ -19,6 +19,7 @@ internal sealed class ConfigNode
 {
     private readonly List<KeyValuePair<string, ConfigNode>>? _properties;
     private readonly List<ConfigNode>? _items;
+    private Dictionary<string, ConfigNode>? _byName;
 
     public ConfigNode(ConfigNodeKind kind, string path, int line, int column, string? text = null)
     {
@@ -58,6 +59,10 @@ internal sealed class ConfigNode
     {
         get
         {
+            if (_byName is not null)
+            {
+                return _byName.GetValueOrDefault(name);
+            }
             foreach (var pair in Properties)
             {
                 if (string.Equals(pair.Key, name, StringComparison.Ordinal))
@@ -69,7 +74,24 @@ internal sealed class ConfigNode
         }
     }
 
-    internal void AddProperty(string name, ConfigNode value) => _properties!.Add(new(name, value));
+    internal void AddProperty(string name, ConfigNode value)
+    {
+        _properties!.Add(new(name, value));
+
+        // Lookups stay constant-time however many (unknown) members an object has.
+        if (_byName is not null)
+        {
+            _byName.TryAdd(name, value);
+        }
+        else if (_properties.Count > 8)
+        {
+            _byName = new Dictionary<string, ConfigNode>(StringComparer.Ordinal);
+            foreach (var (key, node) in _properties)
+            {
+                _byName.TryAdd(key, node);
+            }
+        }
+    }
 
     internal void AddItem(ConfigNode value) => _items!.Add(value);
 

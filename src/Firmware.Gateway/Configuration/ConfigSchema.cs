@@ -141,6 +141,10 @@ internal static class ConfigSchema
             {
                 writer.WriteNumber("minLength", 1);
             }
+            if (type == "string")
+            {
+                writer.WriteNumber("maxLength", key.MaxLength);
+            }
         }
     }
 

@@ -37,14 +37,20 @@ internal sealed record ConfigServiceOptions(string ConfigPath)
 
     /// <summary>Watch the file's folder for changes (off for one-shot use).</summary>
     public bool Watch { get; init; } = true;
+
+    /// <summary>How long reading the card's file may take before the load is given up as failed.</summary>
+    public TimeSpan ReadLimit { get; init; } = ConfigLoader.DefaultReadLimit;
 }
 
 /// <summary>
 /// Owns the running configuration: loads it at boot (falling back to last-good, then to built-in safe
 /// defaults), reloads when the file changes (debounced on the <see cref="TimeProvider"/>) or when
-/// <see cref="Reload"/> is called (SIGHUP, the button), never applies a file that fails validation, keeps a
-/// last-good copy of every accepted file, writes the status file after every load, and raises
-/// <see cref="Changed"/> with a <see cref="ConfigDiff"/> so only what changed is applied. Never logs secrets.
+/// <see cref="Reload"/> is called (SIGHUP, the button), never applies a file that fails validation, writes the
+/// status file after every load, and raises <see cref="Changed"/> with a <see cref="ConfigDiff"/> so only what
+/// changed is applied. A file is saved as last-good (mode 0600) only once the gateway reports, through
+/// <see cref="ConfirmStarted"/>, that its configuration has actually started: a file that validates but cannot
+/// run never replaces the copy that did. The file is read outside the lock, with a time limit, so a file that
+/// blocks (a failing card) never holds up the running configuration. Never logs secrets.
 /// </summary>
 internal sealed partial class ConfigService : IDisposable
 {
@@ -58,6 +64,9 @@ internal sealed partial class ConfigService : IDisposable
     private readonly ITimer _debounce;
     private FileSystemWatcher? _watcher;
     private ConfigLoadResult? _lastResult;
+    private ConfigLoadResult? _awaitingStart;
+    private long _loadsStarted;
+    private long _newestApplied;
     private string _runningNote = "";
     private DateTimeOffset _appliedAt;
     private int _fileEvents;
@@ -110,29 +119,45 @@ internal sealed partial class ConfigService : IDisposable
     /// <summary>Raised after every load attempt, accepted or not.</summary>
     public event EventHandler<ConfigLoadResult>? Loaded;
 
-    /// <summary>Reads the card's file; an accepted one is applied and saved as last-good. Call under the lock.</summary>
-    private ConfigLoadResult LoadCardFile()
+    /// <summary>Reads and checks the card's file, outside the lock; the number orders it against other loads.</summary>
+    private (ConfigLoadResult Result, long Sequence) ReadCardFile()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var result = ConfigLoader.LoadFile(_options.ConfigPath, _networks);
+        var sequence = Interlocked.Increment(ref _loadsStarted);
+        return (ConfigLoader.LoadFile(_options.ConfigPath, _networks, _options.ReadLimit), sequence);
+    }
+
+    /// <summary>
+    /// Applies an accepted result, under the lock. A load that finishes after a newer one (a slow read) is
+    /// reported but not applied, so the newest file wins. Returns whether it was applied.
+    /// </summary>
+    private bool ApplyCardFile(ConfigLoadResult result, long sequence)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (sequence < _newestApplied)
+        {
+            return false;
+        }
+        _newestApplied = sequence;
         _lastResult = result;
         LogResult(result);
-        if (result.Config is { } config)
+        if (result.Config is not { } config)
         {
-            Apply(config, ConfigSource.File);
-            SaveLastGood(result);
-            _runningNote = "this file";
+            return false;
         }
-        return result;
+        _awaitingStart = result;
+        Apply(config, ConfigSource.File);
+        _runningNote = "this file";
+        return true;
     }
 
     /// <summary>Boot: loads the file, else last-good, else defaults; then starts watching the folder.</summary>
     public ConfigLoadResult Start()
     {
-        ConfigLoadResult result;
+        var (result, sequence) = ReadCardFile();
         lock (_gate)
         {
-            result = LoadCardFile();
+            ApplyCardFile(result, sequence);
             if (result.Config is null && TryLoadLastGood() is { } lastGood)
             {
                 LogFallback(_logger, _options.LastGoodPath);
@@ -154,15 +179,15 @@ internal sealed partial class ConfigService : IDisposable
 
     /// <summary>
     /// Reads the file again now. An accepted file replaces the running configuration (raising
-    /// <see cref="Changed"/> when something differs); a rejected one changes nothing that runs.
+    /// <see cref="Changed"/> when something differs); a rejected one changes nothing that runs. The read
+    /// happens outside the lock and within <see cref="ConfigServiceOptions.ReadLimit"/>.
     /// </summary>
     public ConfigLoadResult Reload()
     {
-        ConfigLoadResult result;
+        var (result, sequence) = ReadCardFile();
         lock (_gate)
         {
-            result = LoadCardFile();
-            if (result.Config is null)
+            if (!ApplyCardFile(result, sequence) && result.Config is null)
             {
                 LogKeptRunning(_logger, Source);
 
@@ -178,6 +203,48 @@ internal sealed partial class ConfigService : IDisposable
         }
         Loaded?.Invoke(this, result);
         return result;
+    }
+
+    /// <summary>
+    /// The gateway calls this once <paramref name="started"/> (the configuration <see cref="Current"/> was at
+    /// boot, or a reload's <see cref="ConfigChangedEventArgs.NewConfig"/>) has actually started: the service
+    /// started, or the change was applied, without an error. Only then is the file it came from saved as
+    /// last-good. A configuration that is not the newest file's (a later file came in meanwhile) saves nothing.
+    /// </summary>
+    public void ConfirmStarted(GatewayConfig started)
+    {
+        ArgumentNullException.ThrowIfNull(started);
+        lock (_gate)
+        {
+            if (_awaitingStart is { Config: { } config } result && ReferenceEquals(config, started) && ReferenceEquals(config, Current))
+            {
+                _awaitingStart = null;
+                SaveLastGood(result);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Boot, after the card's file validated but the gateway could not start it (<paramref name="reason"/>):
+    /// switches to last-good and returns it, or returns null when there is none (or it is the same file).
+    /// The file stays rejected for this boot; the status file says why.
+    /// </summary>
+    public GatewayConfig? FallBackAfterFailedStart(string reason)
+    {
+        ArgumentNullException.ThrowIfNull(reason);
+        lock (_gate)
+        {
+            _awaitingStart = null;
+            if (Source != ConfigSource.File || TryLoadLastGood() is not { } lastGood || lastGood.Equals(Current))
+            {
+                return null;
+            }
+            LogFallback(_logger, _options.LastGoodPath);
+            Apply(lastGood, ConfigSource.LastGood);
+            _runningNote = $"the last good copy ({_options.LastGoodPath}) because this file was accepted but could not start: {reason}";
+            WriteStatus();
+            return lastGood;
+        }
     }
 
     /// <summary>Rewrites the status file if the running-state lines changed.</summary>
@@ -217,29 +284,40 @@ internal sealed partial class ConfigService : IDisposable
         }
     }
 
+    /// <summary>Last-good, or its second copy when a power cut on FAT left the first unusable.</summary>
     private GatewayConfig? TryLoadLastGood()
     {
-        if (!File.Exists(_options.LastGoodPath))
+        var path = _options.LastGoodPath;
+        if (!File.Exists(path) && !File.Exists(AtomicFile.CopyPath(path)))
         {
             return null;
         }
-        var lastGood = ConfigLoader.LoadFile(_options.LastGoodPath, _networks);
-        if (lastGood.Config is null)
+        ConfigLoadResult? usable = null;
+        var errors = 0;
+        AtomicFile.ReadWithCopy(path, bytes =>
         {
-            LogLastGoodUnusable(_logger, _options.LastGoodPath, lastGood.ErrorCount);
+            var candidate = ConfigLoader.Parse(path, bytes, _networks);
+            errors = Math.Max(errors, candidate.ErrorCount);
+            usable = candidate.Accepted ? candidate : null;
+            return candidate.Accepted;
+        });
+        if (usable is null)
+        {
+            LogLastGoodUnusable(_logger, path, Math.Max(errors, 1));
         }
-        return lastGood.Config;
+        return usable?.Config;
     }
 
     private void SaveLastGood(ConfigLoadResult result)
     {
-        if (result.Utf8 is null || AtomicFile.HasContent(_options.LastGoodPath, result.Utf8))
+        if (result.Utf8 is null || AtomicFile.HasContent(_options.LastGoodPath, result.Utf8, AtomicFile.OwnerOnly))
         {
             return;
         }
         try
         {
-            AtomicFile.Write(_options.LastGoodPath, result.Utf8);
+            // It holds the passwords: owner-only, like the card's file should be.
+            AtomicFile.Write(_options.LastGoodPath, result.Utf8, AtomicFile.OwnerOnly);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

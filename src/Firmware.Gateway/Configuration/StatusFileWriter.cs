@@ -54,29 +54,25 @@ internal sealed class StatusFileWriter
         return true;
     }
 
-    /// <summary>The body of the file already on the card (after a reboot), to compare against.</summary>
+    /// <summary>The body of the file already on the card (after a reboot), to compare against; its second copy when the file is torn.</summary>
     private string? ReadBody()
     {
-        try
-        {
-            if (!File.Exists(StatusPath))
-            {
-                return null;
-            }
-            var text = File.ReadAllText(StatusPath, Encoding.UTF8);
-            var header = Header + NewLine;
-            if (!text.StartsWith(header, StringComparison.Ordinal))
-            {
-                return null;
-            }
-            var sinceEnd = text.IndexOf(NewLine, header.Length, StringComparison.Ordinal);
-            return sinceEnd < 0 || !text.AsSpan(header.Length).StartsWith(SincePrefix, StringComparison.Ordinal)
-                ? null
-                : text[(sinceEnd + NewLine.Length)..];
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        string? body = null;
+        AtomicFile.ReadWithCopy(StatusPath, bytes => (body = BodyOf(Encoding.UTF8.GetString(bytes))) is not null);
+        return body;
+    }
+
+    /// <summary>All but the header and Since: lines; null unless the text is a whole status file.</summary>
+    private static string? BodyOf(string text)
+    {
+        var header = Header + NewLine;
+        if (!text.StartsWith(header, StringComparison.Ordinal) || !text.EndsWith(NewLine, StringComparison.Ordinal))
         {
             return null;
         }
+        var sinceEnd = text.IndexOf(NewLine, header.Length, StringComparison.Ordinal);
+        return sinceEnd < 0 || !text.AsSpan(header.Length).StartsWith(SincePrefix, StringComparison.Ordinal)
+            ? null
+            : text[(sinceEnd + NewLine.Length)..];
     }
 }

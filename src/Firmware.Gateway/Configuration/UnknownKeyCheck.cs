@@ -1,132 +1,58 @@
-using System.Text.Json;
-using Microsoft.Extensions.Configuration;
-
 namespace Firmware.Gateway.Configuration;
 
 /// <summary>
-/// Finds keys the gateway does not know, through the key/value view Microsoft.Extensions.Configuration.Json
-/// builds of the file ("server:users:0:name"), and warns with the line and a did-you-mean. The view is built
-/// from the parsed tree (duplicates already dropped), so it always loads.
+/// Finds keys the gateway does not know by walking the parsed tree beside the key table, and warns with the
+/// line and a did-you-mean. One pass over the tree: linear in the file, and any key text (':' included, which
+/// a flattened "a:b" key view would confuse with nesting) is just a name.
 /// </summary>
 internal static class UnknownKeyCheck
 {
+    /// <summary>Names longer than this get no did-you-mean: no key is that long, and edit distance is quadratic.</summary>
+    private const int MaxSuggestLength = 64;
+
     public static void Run(ConfigNode root, List<ConfigDiagnostic> diagnostics)
     {
         ArgumentNullException.ThrowIfNull(root);
         ArgumentNullException.ThrowIfNull(diagnostics);
-        var nodes = new Dictionary<string, ConfigNode>(StringComparer.Ordinal);
-        Index(root, nodes);
-
-        using var json = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(json))
+        if (root.Kind == ConfigNodeKind.Object)
         {
-            Write(root, writer);
-        }
-        json.Position = 0;
-        var view = new ConfigurationBuilder().AddJsonStream(json).Build();
-
-        var reported = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (flatKey, _) in view.AsEnumerable())
-        {
-            var unknown = FirstUnknown(flatKey.Split(ConfigurationPath.KeyDelimiter), nodes);
-            if (unknown is null || !reported.Add(unknown.Value.Path))
-            {
-                continue;
-            }
-            var (path, parentPattern, name) = unknown.Value;
-            var node = nodes.GetValueOrDefault(path);
-            var suggestion = ConfigBinder.Suggest(name, ConfigKeys.ChildNames(parentPattern));
-            diagnostics.Add(new(ConfigSeverity.Warning, path, node?.Line ?? 0, node?.Column ?? 0,
-                $"unknown key '{name}' (ignored){suggestion}"));
+            CheckObject(root, "", diagnostics, new Dictionary<string, string[]>(StringComparer.Ordinal));
         }
     }
 
-    /// <summary>Walks one flattened key down the key table; returns the first segment the table lacks.</summary>
-    private static (string Path, string ParentPattern, string Name)? FirstUnknown(string[] segments, Dictionary<string, ConfigNode> nodes)
+    private static void CheckObject(ConfigNode node, string pattern, List<ConfigDiagnostic> diagnostics, Dictionary<string, string[]> known)
     {
-        var path = "";
-        var pattern = "";
-        ConfigKey? current = null;
-        foreach (var segment in segments)
+        foreach (var (name, child) in node.Properties)
         {
-            var itemPath = $"{path}[{segment}]";
-            if (current is { Kind: ConfigValueKind.ObjectArray or ConfigValueKind.StringArray or ConfigValueKind.IntegerArray }
-                && nodes.ContainsKey(itemPath))
-            {
-                if (current.Kind != ConfigValueKind.ObjectArray)
-                {
-                    return null;
-                }
-                path = itemPath;
-                pattern += "[]";
-                continue;
-            }
-
-            if (current is not null && current.Kind is not (ConfigValueKind.Object or ConfigValueKind.ObjectArray))
-            {
-                // A scalar key holding an object: the binder reports the wrong type.
-                return null;
-            }
-
-            var childPattern = ConfigNode.ChildPath(pattern, segment);
-            var childPath = ConfigNode.ChildPath(path, segment);
+            var childPattern = ConfigNode.ChildPath(pattern, name);
             if (!ConfigKeys.TryGet(childPattern, out var key))
             {
-                return (childPath, pattern, segment);
+                if (!known.TryGetValue(pattern, out var candidates))
+                {
+                    candidates = [.. ConfigKeys.ChildNames(pattern)];
+                    known.Add(pattern, candidates);
+                }
+                var suggestion = name.Length <= MaxSuggestLength ? ConfigBinder.Suggest(name, candidates) : "";
+                diagnostics.Add(new(ConfigSeverity.Warning, child.Path, child.Line, child.Column,
+                    $"unknown key '{name}' (ignored){suggestion}"));
+                continue;
             }
-            current = key;
-            path = childPath;
-            pattern = childPattern;
-        }
-        return null;
-    }
 
-    private static void Index(ConfigNode node, Dictionary<string, ConfigNode> nodes)
-    {
-        nodes.TryAdd(node.Path, node);
-        foreach (var (_, child) in node.Properties)
-        {
-            Index(child, nodes);
-        }
-        foreach (var item in node.Items)
-        {
-            Index(item, nodes);
-        }
-    }
-
-    private static void Write(ConfigNode node, Utf8JsonWriter writer)
-    {
-        switch (node.Kind)
-        {
-            case ConfigNodeKind.Object:
-                writer.WriteStartObject();
-                foreach (var (name, child) in node.Properties)
+            // A value of the wrong shape is the binder's to report; only objects where objects belong are walked.
+            if (key.Kind == ConfigValueKind.Object && child.Kind == ConfigNodeKind.Object)
+            {
+                CheckObject(child, childPattern, diagnostics, known);
+            }
+            else if (key.Kind == ConfigValueKind.ObjectArray && child.Kind == ConfigNodeKind.Array)
+            {
+                foreach (var item in child.Items)
                 {
-                    writer.WritePropertyName(name);
-                    Write(child, writer);
+                    if (item.Kind == ConfigNodeKind.Object)
+                    {
+                        CheckObject(item, childPattern + "[]", diagnostics, known);
+                    }
                 }
-                writer.WriteEndObject();
-                break;
-            case ConfigNodeKind.Array:
-                writer.WriteStartArray();
-                foreach (var item in node.Items)
-                {
-                    Write(item, writer);
-                }
-                writer.WriteEndArray();
-                break;
-            case ConfigNodeKind.String:
-                writer.WriteStringValue(node.Text);
-                break;
-            case ConfigNodeKind.Number:
-                writer.WriteRawValue(node.Text!, skipInputValidation: true);
-                break;
-            case ConfigNodeKind.Boolean:
-                writer.WriteBooleanValue(node.Text == "true");
-                break;
-            default:
-                writer.WriteNullValue();
-                break;
+            }
         }
     }
 }

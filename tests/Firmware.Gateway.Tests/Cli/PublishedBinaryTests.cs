@@ -63,6 +63,35 @@ public sealed class PublishedBinaryTests
 
     [Theory]
     [MemberData(nameof(Targets))]
+    public void Check_config_refuses_a_fifo_and_reports_a_colon_key_instead_of_crashing(string rid)
+    {
+        var dir = Directory.CreateTempSubdirectory("pptp-gw-bin-");
+        try
+        {
+            // statx and statfs through the AOT binary's P/Invokes, on each architecture's struct layout.
+            var fifo = Path.Combine(dir.FullName, "fifo.json");
+            using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [fifo]))
+            {
+                Assert.True(mkfifo.WaitForExit(10_000));
+            }
+            var refused = RunBinary(rid, "check-config", fifo);
+            Assert.Equal(65, refused.ExitCode);
+            Assert.Contains("a FIFO (named pipe), not a regular file", refused.Stdout, StringComparison.Ordinal);
+
+            var colon = Path.Combine(dir.FullName, "colon.json");
+            File.WriteAllText(colon, "{\n  \"x\": { \"y\": 1 },\n  \"x:y\": 2,\n  \"clients\": []\n}\n");
+            var result = RunBinary(rid, "check-config", colon);
+            Assert.Equal(0, result.ExitCode);
+            Assert.Contains("line 3, x:y: unknown key 'x:y' (ignored)", result.Stdout, StringComparison.Ordinal);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Targets))]
     public void Unknown_command_is_a_usage_error(string rid)
     {
         var result = RunBinary(rid, "frobnicate");

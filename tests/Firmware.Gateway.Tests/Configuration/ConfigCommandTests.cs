@@ -186,6 +186,7 @@ public class ImportPptpdTests
         Assert.Equal(0, GatewayCommandLine.Run(["check-config", output], new GatewayEnvironment(_ => null, FixedLocalNetworks.None), check, new StringWriter()));
         using var json = JsonDocument.Parse(File.ReadAllText(output), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip });
         Assert.Equal(3, json.RootElement.GetProperty("server").GetProperty("users").GetArrayLength());
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(output));
     }
 
     [Fact]

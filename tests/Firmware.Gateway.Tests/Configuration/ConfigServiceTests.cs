@@ -60,7 +60,10 @@ public sealed class ConfigServiceTests : IDisposable
         Assert.True(service.Start().Accepted);
         Assert.Equal(ConfigSource.File, service.Source);
         Assert.Equal("alice", Assert.Single(service.Current.Server!.Users).Name);
+        Assert.False(File.Exists(LastGoodPath), "last-good is written only once the gateway has started the config");
+        service.ConfirmStarted(service.Current);
         Assert.Equal(File.ReadAllBytes(ConfigPath), File.ReadAllBytes(LastGoodPath));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(LastGoodPath));
         var change = Assert.Single(changes);
         Assert.Same(GatewayConfig.Default, change.OldConfig);
         Assert.Equal(["alice"], change.Diff.UsersAdded);
@@ -133,6 +136,7 @@ public sealed class ConfigServiceTests : IDisposable
         File.WriteAllText(ConfigPath, Good);
         using var service = NewService();
         service.Start();
+        service.ConfirmStarted(service.Current);
         var running = service.Current;
         var changed = 0;
         service.Changed += (_, _) => changed++;
@@ -189,11 +193,14 @@ public sealed class ConfigServiceTests : IDisposable
         var changes = new List<ConfigChangedEventArgs>();
         service.Changed += (_, e) => changes.Add(e);
 
+        service.ConfirmStarted(service.Current);
         File.WriteAllText(ConfigPath, GoodWithBob);
         Assert.True(service.Reload().Accepted);
         var change = Assert.Single(changes);
         Assert.Equal(["bob"], change.Diff.UsersAdded);
         Assert.False(change.Diff.ServerChanged);
+        Assert.Equal(Good, File.ReadAllText(LastGoodPath));
+        service.ConfirmStarted(change.NewConfig);
         Assert.Equal(GoodWithBob, File.ReadAllText(LastGoodPath));
 
         Assert.True(service.Reload().Accepted);

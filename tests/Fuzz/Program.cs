@@ -1,0 +1,213 @@
+using System.Net;
+using Firmware.Gateway.Configuration;
+using Firmware.Protocol.Auth;
+using Firmware.Protocol.Ccp;
+using Firmware.Protocol.Gre;
+using Firmware.Protocol.Mppe;
+using Firmware.Protocol.Ppp;
+using Firmware.Protocol.Ppp.Ipcp;
+using Firmware.Protocol.Ppp.Ipv6cp;
+using Firmware.Protocol.Ppp.Lcp;
+using Firmware.Protocol.Pptp;
+using Microsoft.Extensions.Time.Testing;
+using SharpFuzz;
+
+namespace Fuzz;
+
+/// <summary>
+/// The fuzz targets, one per decoder. `Fuzz TARGET` runs under afl-fuzz (SharpFuzz's in-process fork
+/// server); `Fuzz TARGET --replay FILE...` runs files once each and exits 1 on the first that throws (the
+/// test suite replays the saved corpus and every past crash this way); `Fuzz --instrument DLL` instruments an
+/// assembly for AFL in place; `Fuzz --list` names the targets. The decoders' contract is "never throw on any
+/// input": every exception that escapes a target is a crash.
+/// Stateful targets read their input as packets, each preceded by one length byte, so one input can drive a
+/// whole exchange.
+/// </summary>
+internal static class Program
+{
+    private static readonly Dictionary<string, Action<byte[]>> Targets = new(StringComparer.Ordinal)
+    {
+        ["pptp-control"] = PptpControl,
+        ["pptp-stream"] = PptpStream,
+        ["gre"] = Gre,
+        ["ppp-frame"] = PppFrames,
+        ["lcp"] = data => Control(data, (time, output) => new LcpProtocol(
+            new LcpSettings(), AuthPolicy.ServerDefault, new PppAutomatonSettings(), time, output, Fill)),
+        ["ipcp"] = data => Control(data, (time, output) => new IpcpProtocol(
+            new IpcpSettings { LocalAddress = IPAddress.Parse("192.168.100.1"), PeerAddress = IPAddress.Parse("192.168.100.10") },
+            new PppAutomatonSettings(), time, output)),
+        ["ipv6cp"] = data => Control(data, (time, output) => new Ipv6cpProtocol(
+            new Ipv6cpSettings(), new PppAutomatonSettings(), time, output, Fill)),
+        ["ccp"] = data => Control(data, (time, output) => new CcpProtocol(
+            MppeNegotiationPolicy.Default, data.Length > 0 && (data[0] & 1) == 0, new PppAutomatonSettings(), time, output)),
+        ["pap"] = data => Auth(data, AuthMethod.Pap),
+        ["chap"] = data => Auth(data, AuthMethod.ChapMd5),
+        ["mschapv1"] = data => Auth(data, AuthMethod.MsChapV1),
+        ["mschapv2"] = data => Auth(data, AuthMethod.MsChapV2),
+        ["mppe"] = Mppe,
+        ["config"] = data => _ = ConfigLoader.Parse("fuzz.json", data, new FixedLocalNetworks(
+            new LocalNetwork("eth0", new IPNetwork(IPAddress.Parse("10.0.0.0"), 16)))),
+        ["pptpd"] = Pptpd,
+    };
+
+    public static int Main(string[] args)
+    {
+        if (args is ["--list"])
+        {
+            Console.WriteLine(string.Join('\n', Targets.Keys));
+            return 0;
+        }
+        if (args is ["--instrument", var assembly])
+        {
+            foreach (var type in Fuzzer.Instrument(assembly, _ => true, Options.Value))
+            {
+                _ = type;
+            }
+            return 0;
+        }
+        if (args.Length == 0 || !Targets.TryGetValue(args[0], out var target))
+        {
+            Console.Error.WriteLine("usage: Fuzz TARGET [--replay FILE...] | --instrument DLL | --list");
+            return 2;
+        }
+        if (args.Length > 1 && args[1] == "--replay")
+        {
+            foreach (var file in args[2..])
+            {
+                try
+                {
+                    target(File.ReadAllBytes(file));
+                }
+                catch (Exception e)
+                {
+                    Console.Error.WriteLine($"{args[0]}: {file}: {e}");
+                    return 1;
+                }
+            }
+            return 0;
+        }
+        Fuzzer.Run(stream =>
+        {
+            using var buffer = new MemoryStream();
+            stream.CopyTo(buffer);
+            target(buffer.ToArray());
+        });
+        return 0;
+    }
+
+    /// <summary>Splits an input into packets, each preceded by its length byte.</summary>
+    private static IEnumerable<byte[]> Packets(byte[] data)
+    {
+        var offset = 0;
+        while (offset < data.Length)
+        {
+            var length = Math.Min(data[offset], data.Length - offset - 1);
+            yield return data.AsSpan(offset + 1, length).ToArray();
+            offset += 1 + length;
+        }
+    }
+
+    private static void Fill(Span<byte> destination) => destination.Fill(0x5A);
+
+    private static void PptpControl(byte[] data) => _ = PptpControlCodec.TryDecode(data, out _);
+
+    private static void PptpStream(byte[] data)
+    {
+        var reassembler = new PptpStreamReassembler();
+        foreach (var piece in Packets(data))
+        {
+            ReadOnlySpan<byte> input = piece;
+            while (reassembler.TryReadFrame(ref input, out var frame) == PptpFramingStatus.Frame)
+            {
+                _ = PptpControlCodec.TryDecode(frame, out _);
+            }
+        }
+    }
+
+    private static void Gre(byte[] data)
+    {
+        foreach (var datagram in Packets(data))
+        {
+            _ = GreCodec.TryDecode(datagram, out _, out _);
+        }
+    }
+
+    private static void PppFrames(byte[] data)
+    {
+        if (PppFrame.TryDecode(data, out _, out var payload))
+        {
+            _ = PppControlPacket.TryParse(payload, out _, out _, out _);
+        }
+        _ = PppFrame.TryDecodeHeader(data, out _, out _);
+    }
+
+    private sealed class NullOutput : IPppControlOutput, IAuthOutput
+    {
+        public int Sent { get; private set; }
+
+        public void SendControl(PppProtocol protocol, ReadOnlySpan<byte> packet) => Sent++;
+
+        public void Send(PppProtocol protocol, ReadOnlySpan<byte> packet) => Sent++;
+    }
+
+    /// <summary>Opens the protocol (Up, Open: it sends its Configure-Request) and feeds it every packet.</summary>
+    private static void Control(byte[] data, Func<TimeProvider, IPppControlOutput, ControlProtocol> create)
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        using var protocol = create(time, new NullOutput());
+        protocol.Automaton.Up();
+        protocol.Automaton.Open();
+        foreach (var packet in Packets(data))
+        {
+            protocol.Receive(packet);
+        }
+    }
+
+    /// <summary>Both sides of one method: the authenticator knows "alice", the peer logs in as her.</summary>
+    private static void Auth(byte[] data, AuthMethod method)
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var environment = new AuthEnvironment { Time = time, Random = b => b.Fill(0x11) };
+        var users = new InMemoryUserStore();
+        users.Set("alice", UserSecret.FromPassword("TopSecretPassword1"));
+        using var authenticator = AuthProtocolFactory.Create(method, AuthRole.Authenticator, environment, users: users);
+        using var peer = AuthProtocolFactory.Create(method, AuthRole.Peer, environment,
+            credentials: PeerCredentials.FromPassword("alice", "TopSecretPassword1"));
+        var output = new NullOutput();
+        authenticator.Start(output);
+        peer.Start(output);
+        var index = 0;
+        foreach (var packet in Packets(data))
+        {
+            ((index++ & 1) == 0 ? authenticator : peer).Receive(packet);
+        }
+    }
+
+    private static void Mppe(byte[] data)
+    {
+        if (data.Length == 0)
+        {
+            return;
+        }
+        var strength = (data[0] & 3) switch
+        {
+            0 => MppeKeyStrength.Bits40,
+            1 => MppeKeyStrength.Bits56,
+            _ => MppeKeyStrength.Bits128,
+        };
+        var key = new byte[16];
+        key.AsSpan().Fill(0x42);
+        using var decryptor = new MppeDecryptor(key, strength, stateless: (data[0] & 4) != 0);
+        foreach (var packet in Packets(data[1..]))
+        {
+            _ = decryptor.Decrypt(packet);
+        }
+    }
+
+    private static void Pptpd(byte[] data)
+    {
+        // Three files separated by NUL bytes: pptpd.conf, options, chap-secrets.
+        var parts = System.Text.Encoding.UTF8.GetString(data).Split('\0');
+        _ = PptpdImporter.Import(parts.ElementAtOrDefault(0), parts.ElementAtOrDefault(1), parts.ElementAtOrDefault(2), "fuzz");
+    }
+}
