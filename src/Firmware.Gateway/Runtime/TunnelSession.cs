@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Firmware.Platform.Linux;
 using Firmware.Protocol.Gre;
 using Firmware.Protocol.Ppp;
 using Firmware.Protocol.Pptp;
@@ -419,7 +420,7 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
             return;
         }
         var ppp = _host.PreparePpp(this, _options.Ppp);
-        _ppp = new PppSession(ppp, this, _options.AuthFactory, _time, System.Security.Cryptography.RandomNumberGenerator.Fill,
+        _ppp = new PppSession(ppp, this, _options.AuthFactory, _time, SystemRandom.Fill,
             Dispatch, _options.EncryptionLayer);
         _ppp.Start();
         while (_early.TryDequeue(out var early))
