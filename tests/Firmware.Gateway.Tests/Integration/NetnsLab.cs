@@ -65,9 +65,9 @@ internal sealed class NetnsLab : IDisposable
         return netns;
     }
 
-    public GatewayProcess StartGateway(string name, string netns, JsonObject config)
+    public GatewayProcess StartGateway(string name, string netns, JsonObject config, IReadOnlyList<string>? launcher = null)
     {
-        var gateway = GatewayProcess.Start(name, netns, Path.Combine(_root, name), config);
+        var gateway = GatewayProcess.Start(name, netns, Path.Combine(_root, name), config, launcher);
         lock (_gateways)
         {
             _gateways.Add(gateway);
