@@ -182,6 +182,16 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
 
     private void Dispatch(Action action) => Post(action);
 
+    /// <summary>
+    /// Completes once the tunnel's loop has run everything queued before it: the watchdog's liveness probe.
+    /// A loop that has already finished answers at once.
+    /// </summary>
+    public Task PingLoopAsync()
+    {
+        var answered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return _loop.Post(() => answered.TrySetResult()) ? answered.Task : Task.CompletedTask;
+    }
+
     /// <summary>From the TUN reader: an IP packet at buffer[HeaderRoom..]. Takes ownership on true.</summary>
     public bool PostTun(byte[] buffer, int offset, int length) => _loop.PostPacket(SessionWorkKind.TunPacket, buffer, offset, length);
 
