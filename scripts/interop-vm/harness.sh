@@ -17,6 +17,8 @@
 #   require DESCRIPTION CMD...          like check, but a failure ends the case
 #   fail MESSAGE                        record a failure and end the case
 #   wait_until SECONDS DESCRIPTION CMD...   poll CMD every 0.2 s; a timeout is a failure that ends the case
+#   check_within SECONDS DESCRIPTION CMD... like check, but polls CMD until it holds or the deadline passes:
+#                                       for whatever arrives on its own time (a capture, a log line, a counter)
 #   host_start NAME CMD...              background host process, output in artifacts/interop/<case>.NAME.log,
 #                                       stopped (TERM, then KILL) at the end of the case
 #   host_stop NAME                      stop it now
@@ -27,6 +29,7 @@
 #                                       end (<case>.pcap or .guest.pcap)
 #   guest_capture_stop_and_fetch FILE   stop it now and fetch it (e.g. to inspect it inside run_case)
 #   pcap_count FILE DISPLAY-FILTER      frames matching a tshark display filter
+#   pcap_at_least FILE FILTER N         true once the capture holds N such frames (use with check_within)
 #   pcap_check FILE                     tshark -V shows no "Malformed" and the file has frames
 #   pptp_sccrq / pptp_ocrq CALL_ID SERIAL   RFC 2637 control messages on stdout (binary)
 #   hex_bytes FILE [OFFSET [LENGTH]]    the bytes as one hex string
@@ -83,6 +86,22 @@ require() { # description cmd...
 fail() {
   record_failure "$*"
   exit 1
+}
+
+# A capture, a log or a counter is written on its own time: a check on one waits for its condition with a
+# deadline instead of reading once (a capture read once, before tcpdump flushed, failed CI on a clean clone).
+check_within() { # seconds description cmd...
+  local seconds=$1 description=$2 deadline
+  shift 2
+  deadline=$(( $(now_ms) + seconds * 1000 ))
+  until "$@" >/dev/null 2>&1; do
+    if (( $(now_ms) >= deadline )); then
+      check "$description (not within ${seconds}s)" "$@"
+      return 0
+    fi
+    sleep 0.2
+  done
+  check "$description" "$@"
 }
 
 wait_until() { # seconds description cmd...
@@ -150,6 +169,13 @@ guest_capture_stop_and_fetch() { # local file
 
 pcap_count() { # file filter
   tshark -n -r "$1" -Y "$2" 2>/dev/null | wc -l
+}
+
+pcap_at_least() { # file filter n
+  local n
+  n=$(pcap_count "$1" "$2")
+  echo "$n frames match '$2' (want >= $3)"
+  ((n >= $3))
 }
 
 pcap_check() { # file

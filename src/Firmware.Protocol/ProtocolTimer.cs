@@ -14,7 +14,8 @@ public sealed class ProtocolTimer : IDisposable
     private readonly Lock _gate = new();
     private ITimer? _timer;
     private long _generation;
-    private DateTimeOffset _dueAt;
+    private long _startedAt;
+    private TimeSpan _dueIn;
     private bool _disposed;
 
     /// <param name="time">The time source.</param>
@@ -42,7 +43,8 @@ public sealed class ProtocolTimer : IDisposable
             _generation++;
             IsRunning = true;
             dueIn = dueIn < TimeSpan.Zero ? TimeSpan.Zero : dueIn;
-            _dueAt = _time.GetUtcNow() + dueIn;
+            _startedAt = _time.GetTimestamp();
+            _dueIn = dueIn;
             _timer ??= _time.CreateTimer(static s => ((ProtocolTimer)s!).OnExpired(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
             _timer.Change(dueIn, Timeout.InfiniteTimeSpan);
         }
@@ -80,10 +82,10 @@ public sealed class ProtocolTimer : IDisposable
             {
                 return;
             }
-            // The underlying timer runs on a monotonic clock while GetUtcNow is wall time, so it may fire a
-            // hair early by this clock; an expiry racing with a restart also lands here. Either way: re-arm for
-            // what is left rather than drop it, or the owner would wait forever.
-            var remaining = _dueAt - _time.GetUtcNow();
+            // Durations are measured on the monotonic clock (the wall clock steps when a Pi without an RTC gets
+            // its time). An expiry racing with a restart, or a timer a hair early, lands here: re-arm for what
+            // is left rather than drop it, or the owner would wait forever.
+            var remaining = _dueIn - _time.GetElapsedTime(_startedAt);
             if (remaining > TimeSpan.Zero)
             {
                 _timer?.Change(remaining, Timeout.InfiniteTimeSpan);

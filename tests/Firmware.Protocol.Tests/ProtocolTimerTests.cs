@@ -71,28 +71,63 @@ public sealed class ProtocolTimerTests
         using var timer = new ProtocolTimer(time, () => fired++);
 
         timer.Start(TimeSpan.FromSeconds(3));
-        time.Now += TimeSpan.FromSeconds(1);
+        time.Elapse(TimeSpan.FromSeconds(1));
         time.FireNow(); // the platform timer fires while the clock still reads before the deadline
         Assert.Equal(0, fired);
         Assert.True(timer.IsRunning);
         Assert.Equal(TimeSpan.FromSeconds(2), time.LastDueTime); // re-armed for what is left
 
-        time.Now += TimeSpan.FromSeconds(2);
+        time.Elapse(TimeSpan.FromSeconds(2));
         time.FireNow();
         Assert.Equal(1, fired);
     }
 
-    /// <summary>A time provider whose one timer fires only when told, whatever the clock says.</summary>
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(+1)]
+    public void A_wall_clock_step_neither_stalls_nor_hastens_a_timer(int hours)
+    {
+        // A Pi has no RTC: its wall clock steps when time sync arrives. An LCP restart timer armed before the
+        // step must still expire after its 3 s of elapsed (monotonic) time, not an hour later or at once.
+        var time = new EarlyTimerProvider();
+        var fired = 0;
+        using var timer = new ProtocolTimer(time, () => fired++);
+
+        timer.Start(TimeSpan.FromSeconds(3));
+        time.Elapse(TimeSpan.FromSeconds(1));
+        time.StepWallClock(TimeSpan.FromHours(hours));
+        time.FireNow();
+        Assert.Equal(0, fired);
+        Assert.Equal(TimeSpan.FromSeconds(2), time.LastDueTime);
+
+        time.Elapse(TimeSpan.FromSeconds(2));
+        time.FireNow();
+        Assert.Equal(1, fired);
+    }
+
+    /// <summary>
+    /// A time provider whose one timer fires only when told, whatever the clock says; its wall clock can step
+    /// apart from its monotonic one, as a board's does when time sync arrives.
+    /// </summary>
     private sealed class EarlyTimerProvider : TimeProvider
     {
+        private static readonly DateTimeOffset Boot = new(1970, 1, 1, 0, 0, 10, TimeSpan.Zero);
         private TimerCallback? _callback;
         private object? _state;
-
-        public DateTimeOffset Now { get; set; } = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        private TimeSpan _monotonic = TimeSpan.FromSeconds(10);
+        private TimeSpan _wallOffset;
 
         public TimeSpan LastDueTime { get; private set; }
 
-        public override DateTimeOffset GetUtcNow() => Now;
+        public void Elapse(TimeSpan duration) => _monotonic += duration;
+
+        public void StepWallClock(TimeSpan step) => _wallOffset += step;
+
+        public override DateTimeOffset GetUtcNow() => Boot + _monotonic + _wallOffset;
+
+        public override long GetTimestamp() => _monotonic.Ticks;
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
 
         public void FireNow() => _callback!(_state);
 

@@ -248,7 +248,7 @@ public sealed class BoardController : IDisposable
             return button;
         }
 
-        var request = new GpioInputRequest(button.Name, button.Pin, options.EffectiveBias, options.ActiveLow);
+        var request = new GpioInputRequest(button.Name, button.Pin, options.EffectiveBias, options.ActiveLow) { Debounce = _options.Debounce };
         try
         {
             button.Input = _lines.OpenInput(request, level => OnLevel(button, level));
@@ -305,7 +305,7 @@ public sealed class BoardController : IDisposable
         }
     }
 
-    private void OnLevel(Button button, bool level)
+    private void OnLevel(Button button, GpioLevelChange change)
     {
         lock (_gate)
         {
@@ -314,7 +314,7 @@ public sealed class BoardController : IDisposable
             {
                 return;
             }
-            button.Detector?.OnRaw(level != button.Options.ActiveLow);
+            button.Detector?.OnRaw(change.Level != button.Options.ActiveLow, change.Timestamp);
         }
     }
 

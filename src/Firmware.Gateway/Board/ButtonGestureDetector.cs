@@ -43,7 +43,9 @@ public sealed record ButtonTimings(TimeSpan Debounce, TimeSpan DoublePressWindow
 
 /// <summary>
 /// Turns raw button levels into gestures, with no hardware: the driver's edges go in through <see cref="OnRaw"/>,
-/// time comes from a <see cref="TimeProvider"/>.
+/// time comes from a <see cref="TimeProvider"/>: durations are measured on its monotonic timestamps
+/// (<see cref="TimeProvider.GetTimestamp"/>, and the kernel's event timestamps for edges), never the wall clock, which
+/// a Pi without a real-time clock steps at boot: a press held across that step must not read as a factory reset.
 /// <para>Debounce: a new level counts once it has held for the debounce time; the press/release time is that of
 /// the edge that started the stable level, so durations are not skewed by the debounce.</para>
 /// <para>Gestures are decided on release: held &lt; long = short, &lt; very long = long, else very long.
@@ -63,9 +65,9 @@ internal sealed class ButtonGestureDetector : IDisposable
     private readonly ProtocolTimer _doubleTimer;
     private ButtonTimings _timings;
     private bool _raw;
-    private DateTimeOffset _rawChangedAt;
+    private long _rawChangedAt;
     private bool _stable;
-    private DateTimeOffset _pressedAt;
+    private long _pressedAt;
     private int _thresholdsReported;
     private bool _heldAtBoot;
     private bool _awaitingSecond;
@@ -86,7 +88,7 @@ internal sealed class ButtonGestureDetector : IDisposable
         _debounceTimer = new ProtocolTimer(time, OnDebounced, dispatch);
         _holdTimer = new ProtocolTimer(time, EvaluateHold, dispatch);
         _doubleTimer = new ProtocolTimer(time, OnDoubleWindowClosed, dispatch);
-        var now = time.GetUtcNow();
+        var now = time.GetTimestamp();
         _rawChangedAt = now;
         if (pressedAtStart)
         {
@@ -120,21 +122,27 @@ internal sealed class ButtonGestureDetector : IDisposable
     }
 
     /// <summary>The button's logical state after an edge: true = pressed (polarity already applied).</summary>
-    public void OnRaw(bool pressed)
+    /// <param name="pressed">The new state.</param>
+    /// <param name="timestamp">When the edge happened, in <see cref="TimeProvider.GetTimestamp"/> units (the kernel's
+    /// monotonic event timestamp); null = now. A stamp from the future (a driver whose clock is not ours) counts as now.</param>
+    public void OnRaw(bool pressed, long? timestamp = null)
     {
         if (pressed == _raw)
         {
             return;
         }
         _raw = pressed;
-        _rawChangedAt = _time.GetUtcNow();
-        if (_timings.Debounce <= TimeSpan.Zero)
+        var now = _time.GetTimestamp();
+        _rawChangedAt = timestamp is { } at && at < now ? Math.Max(at, _rawChangedAt) : now;
+        // The new level counts once it has held for the debounce time since its edge (a late-delivered edge waits less).
+        var remaining = _timings.Debounce - _time.GetElapsedTime(_rawChangedAt, now);
+        if (remaining <= TimeSpan.Zero)
         {
             OnDebounced();
         }
         else
         {
-            _debounceTimer.Start(_timings.Debounce);
+            _debounceTimer.Start(remaining);
         }
     }
 
@@ -164,11 +172,11 @@ internal sealed class ButtonGestureDetector : IDisposable
         }
         else
         {
-            OnReleased(_rawChangedAt - _pressedAt);
+            OnReleased(_time.GetElapsedTime(_pressedAt, _rawChangedAt));
         }
     }
 
-    private void OnPressed(DateTimeOffset at)
+    private void OnPressed(long at)
     {
         _pressedAt = at;
         _thresholdsReported = 0;
@@ -190,7 +198,7 @@ internal sealed class ButtonGestureDetector : IDisposable
             return;
         }
 
-        var held = _time.GetUtcNow() - _pressedAt;
+        var held = _time.GetElapsedTime(_pressedAt);
         if (_thresholdsReported < 1 && held >= _timings.LongPress)
         {
             _thresholdsReported = 1;

@@ -7,16 +7,20 @@ namespace Firmware.Gateway.Board;
 /// armed for the earliest of them. (A classic tick-driven wheel would wake up every tick even when all LEDs are
 /// steady; this one sleeps until the next change, so steady LEDs cost nothing.) Each LED has a normal pattern and
 /// an optional overlay (feedback while a button is held, the status code, the self-test) that hides it; a one-shot
-/// overlay removes itself when it ends. Output writes happen only on a change. Thread-safe.
+/// overlay removes itself when it ends. Output writes happen only on a change. Due times are monotonic timestamps
+/// (<see cref="TimeProvider.GetTimestamp"/>): a wall-clock step at boot neither freezes nor skips a pattern. Thread-safe.
 /// </summary>
 internal sealed class LedTimerWheel : IDisposable
 {
+    /// <summary>"No transition planned" as a due time.</summary>
+    private const long Never = long.MaxValue;
+
     private readonly TimeProvider _time;
     private readonly Func<ulong> _trafficCounter;
     private readonly Lock _gate = new();
     private readonly List<Led> _leds = [];
     private readonly ITimer _timer;
-    private DateTimeOffset _armedFor = DateTimeOffset.MaxValue;
+    private long _armedFor = Never;
     private bool _disposed;
 
     public LedTimerWheel(TimeProvider time, Func<ulong> trafficCounter)
@@ -39,7 +43,7 @@ internal sealed class LedTimerWheel : IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             var led = new Led(name, output);
             _leds.Add(led);
-            Start(led, LedPattern.Off, _time.GetUtcNow());
+            Start(led, LedPattern.Off, _time.GetTimestamp());
             return _leds.Count - 1;
         }
     }
@@ -73,7 +77,7 @@ internal sealed class LedTimerWheel : IDisposable
             led.Normal = pattern;
             if (led.Overlay is null)
             {
-                Start(led, pattern, _time.GetUtcNow());
+                Start(led, pattern, _time.GetTimestamp());
                 Rearm();
             }
         }
@@ -91,7 +95,7 @@ internal sealed class LedTimerWheel : IDisposable
                 return;
             }
             led.Overlay = overlay;
-            Start(led, overlay ?? led.Normal, _time.GetUtcNow());
+            Start(led, overlay ?? led.Normal, _time.GetTimestamp());
             Rearm();
         }
     }
@@ -131,8 +135,8 @@ internal sealed class LedTimerWheel : IDisposable
             {
                 return;
             }
-            _armedFor = DateTimeOffset.MaxValue;
-            var now = _time.GetUtcNow();
+            _armedFor = Never;
+            var now = _time.GetTimestamp();
             foreach (var led in _leds)
             {
                 Advance(led, now);
@@ -141,7 +145,7 @@ internal sealed class LedTimerWheel : IDisposable
         }
     }
 
-    private void Start(Led led, LedPattern pattern, DateTimeOffset now)
+    private void Start(Led led, LedPattern pattern, long now)
     {
         led.Playing = pattern;
         led.Steps = pattern.Steps();
@@ -149,20 +153,20 @@ internal sealed class LedTimerWheel : IDisposable
         if (pattern.Kind == LedPatternKind.Traffic)
         {
             led.LastTraffic = _trafficCounter();
-            led.Due = now + LedPattern.TrafficPoll;
+            led.Due = now + Ticks(LedPattern.TrafficPoll);
             Write(led, false);
             return;
         }
 
         var first = led.Steps[0];
-        led.Due = first.Duration == Timeout.InfiniteTimeSpan ? DateTimeOffset.MaxValue : now + first.Duration;
+        led.Due = first.Duration == Timeout.InfiniteTimeSpan ? Never : now + Ticks(first.Duration);
         Write(led, first.On);
     }
 
-    private void Advance(Led led, DateTimeOffset now)
+    private void Advance(Led led, long now)
     {
         // Late timers catch up step by step so phases stay on schedule; after a long stall (suspend), resync.
-        if (led.Due != DateTimeOffset.MaxValue && now - led.Due > TimeSpan.FromSeconds(5))
+        if (led.Due != Never && _time.GetElapsedTime(led.Due, now) > TimeSpan.FromSeconds(5))
         {
             led.Due = now;
         }
@@ -188,7 +192,7 @@ internal sealed class LedTimerWheel : IDisposable
             }
             var step = led.Steps[led.Step];
             Write(led, step.On);
-            led.Due += step.Duration;
+            led.Due += Ticks(step.Duration);
         }
     }
 
@@ -197,7 +201,7 @@ internal sealed class LedTimerWheel : IDisposable
         if (led.Lit)
         {
             Write(led, false);
-            led.Due += LedPattern.TrafficPoll - LedPattern.TrafficFlash;
+            led.Due += Ticks(LedPattern.TrafficPoll - LedPattern.TrafficFlash);
             return;
         }
 
@@ -206,17 +210,17 @@ internal sealed class LedTimerWheel : IDisposable
         {
             led.LastTraffic = count;
             Write(led, true);
-            led.Due += LedPattern.TrafficFlash;
+            led.Due += Ticks(LedPattern.TrafficFlash);
         }
         else
         {
-            led.Due += LedPattern.TrafficPoll;
+            led.Due += Ticks(LedPattern.TrafficPoll);
         }
     }
 
     private void Rearm()
     {
-        var earliest = DateTimeOffset.MaxValue;
+        var earliest = Never;
         foreach (var led in _leds)
         {
             if (led.Due < earliest)
@@ -230,17 +234,21 @@ internal sealed class LedTimerWheel : IDisposable
             return;
         }
         _armedFor = earliest;
-        if (earliest == DateTimeOffset.MaxValue)
+        if (earliest == Never)
         {
             _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
             return;
         }
 
         // Every due time is in the future here (Start and Advance move them past now), so the timer never fires
-        // inline from Change; the floor only guards against a clock that went backwards.
-        var wait = earliest - _time.GetUtcNow();
+        // inline from Change; the 1 ms floor is a guard, not a path taken.
+        var now = _time.GetTimestamp();
+        var wait = earliest > now ? _time.GetElapsedTime(now, earliest) : TimeSpan.Zero;
         _timer.Change(wait < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : wait, Timeout.InfiniteTimeSpan);
     }
+
+    /// <summary>A duration in the clock's timestamp units.</summary>
+    private long Ticks(TimeSpan duration) => (long)((Int128)duration.Ticks * _time.TimestampFrequency / TimeSpan.TicksPerSecond);
 
     private void Write(Led led, bool on)
     {
@@ -298,7 +306,7 @@ internal sealed class LedTimerWheel : IDisposable
 
         public int Step { get; set; }
 
-        public DateTimeOffset Due { get; set; } = DateTimeOffset.MaxValue;
+        public long Due { get; set; } = Never;
 
         public bool Lit { get; set; }
 

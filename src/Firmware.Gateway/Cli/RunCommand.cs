@@ -55,7 +55,7 @@ internal static partial class RunCommand
         logs.Minimum = config.Current.Logging.Level;
 
         service = new GatewayService(config.Current, logs, TimeProvider.System,
-            new GatewayPaths(Path.Combine(runDirectory, "control.sock")));
+            new GatewayPaths(Path.Combine(runDirectory, "control.sock"), stateDirectory));
         service.ConfigInfo = () => (configPath, config.Source switch
         {
             ConfigSource.File => "loaded from the card",
@@ -71,7 +71,7 @@ internal static partial class RunCommand
                 ConfigSource.LastGood => Board.ConfigState.RunningLastGood,
                 _ => Board.ConfigState.Error,
             },
-            Console.Out, TimeProvider.System, logs.For("board"));
+            Console.Out, TimeProvider.System, logs.For("board"), Path.Combine(runDirectory, "leds"));
         service.PressButton = board.PressAsync;
         board.FactoryResetRequested += () =>
         {

@@ -69,7 +69,7 @@ internal static class StatusCommand
     internal static string Format(GatewayStatus status)
     {
         var text = new StringBuilder();
-        var uptime = DateTimeOffset.UtcNow - status.StartedAt;
+        var uptime = TimeSpan.FromSeconds(status.UptimeSeconds);
         text.AppendLine(CultureInfo.InvariantCulture, $"pptp-gateway {status.Version}, up {uptime:d\\.hh\\:mm\\:ss}");
         text.AppendLine(CultureInfo.InvariantCulture, $"config: {status.ConfigFile} ({status.ConfigState})");
         if (status.Sessions.Count == 0)

@@ -19,16 +19,27 @@ internal sealed partial class BoardRuntime : IAsyncDisposable
     private readonly ConsoleGpioLines? _console;
     private readonly Task _commandLoop;
 
+    /// <param name="ledStateDirectory">Where LED-class triggers are saved while held, so a killed run's are put back
+    /// at the next start (the run directory's "leds"); null: not saved.</param>
     public BoardRuntime(BoardOptions options, GatewayService service, Func<ConfigState> configState, TextWriter consoleOut,
-        TimeProvider time, ILogger logger)
+        TimeProvider time, ILogger logger, string? ledStateDirectory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _service = service;
         _configState = configState;
         _logger = logger;
+        if (ledStateDirectory is not null)
+        {
+            // Even with the board switched off now: a killed earlier run may have left the Pi's LEDs on trigger "none".
+            foreach (var led in LedClassDevice.RestoreSaved(LedClassDevice.DefaultRoot, ledStateDirectory))
+            {
+                LogLedRestored(_logger, led);
+            }
+        }
         if (options.Enabled && options.ResolveProfile() is { } profile)
         {
-            var driver = GpioDriverFactory.Create(new GpioDriverRequest(options.Driver, profile.ChipLabel, time, consoleOut));
+            var driver = GpioDriverFactory.Create(
+                new GpioDriverRequest(options.Driver, profile.ChipLabel, time, consoleOut) { LedStateDirectory = ledStateDirectory });
             if (driver.Warning is not null)
             {
                 LogWarning(_logger, driver.Warning);
@@ -137,6 +148,9 @@ internal sealed partial class BoardRuntime : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "board: profile {Profile}, driver {Driver}")]
     private static partial void LogBoard(ILogger logger, string profile, string driver);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "board: LED trigger left by an earlier run put back: {Led}")]
+    private static partial void LogLedRestored(ILogger logger, string led);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "button: {Command}")]
     private static partial void LogCommand(ILogger logger, GatewayCommand command);

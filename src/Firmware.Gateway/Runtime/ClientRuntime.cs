@@ -243,7 +243,11 @@ internal sealed partial class ClientRuntime : ITunnelSessionHost, IAsyncDisposab
                 // Keep reaching the server the way we reach it now, then send everything else into the tunnel.
                 if (netlink.Lookup(session.Peer) is { } current && current.InterfaceIndex != _tunIndex)
                 {
-                    AddRoute(new RouteSpec(new IPNetwork(session.Peer, 32), current.Gateway, current.InterfaceIndex));
+                    // Replace, not add: a host route left by a run that was killed would otherwise fail every
+                    // redial with "File exists".
+                    var hostRoute = new RouteSpec(new IPNetwork(session.Peer, 32), current.Gateway, current.InterfaceIndex);
+                    netlink.ReplaceRoute(hostRoute);
+                    _routes.Add(hostRoute);
                 }
                 AddRoute(new RouteSpec(IPNetwork.Parse("0.0.0.0/1"), null, _tunIndex));
                 AddRoute(new RouteSpec(IPNetwork.Parse("128.0.0.0/1"), null, _tunIndex));

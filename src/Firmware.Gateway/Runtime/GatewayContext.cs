@@ -13,11 +13,23 @@ namespace Firmware.Gateway.Runtime;
 internal sealed class GatewayEvents
 {
     private long _authFailures;
+    private long _connectionsRefused;
+    private long _spoofedSources;
 
     /// <summary>Raised after any tunnel came up, went down or failed; handlers must not block.</summary>
     public event Action? StateChanged;
 
     public long AuthenticationFailures => Interlocked.Read(ref _authFailures);
+
+    /// <summary>Control connections refused or evicted before login (limits, lockout).</summary>
+    public long ConnectionsRefused => Interlocked.Read(ref _connectionsRefused);
+
+    /// <summary>Packets from a tunnel whose inner source was not that tunnel's address, dropped.</summary>
+    public long SpoofedSources => Interlocked.Read(ref _spoofedSources);
+
+    public void ConnectionRefused() => Interlocked.Increment(ref _connectionsRefused);
+
+    public void SpoofedSource() => Interlocked.Increment(ref _spoofedSources);
 
     public void Changed() => StateChanged?.Invoke();
 
@@ -64,7 +76,7 @@ internal sealed partial class GatewayContext
             link.SecondaryDns?.ToString(),
             session.BytesSent,
             session.BytesReceived,
-            session.UpSince is { } up ? Time.GetUtcNow() - up : TimeSpan.Zero);
+            session.UpSinceTimestamp is { } up ? Time.GetElapsedTime(up) : TimeSpan.Zero);
         var runner = new HookRunner(Hooks.Timeout);
         _ = Task.Run(async () =>
         {
@@ -111,18 +123,29 @@ internal static class ConfigUserStore
 }
 
 /// <summary>
-/// Wraps the user store so a locked-out user or source gets a disabled account: the exchange fails the
-/// ordinary way (no hint to a guesser that the password was right) and the lock is logged once.
+/// One session's view of the user store with lockout applied. It remembers the account the authenticator's
+/// lookup actually matched (the store's own name, after any "DOMAIN\" prefix was dropped), so lockout and
+/// per-user limits count the account that was checked, not the spelling the peer sent. A locked account comes
+/// back disabled: the exchange fails the ordinary way (E=691, as for a wrong password or an unknown name, so
+/// a guesser learns nothing) and <see cref="LockedOut"/> tells our log the real reason.
 /// </summary>
-internal sealed class LockoutUserStore(IUserStore inner, Server.LoginLockout lockout, string source) : IUserStore
+internal sealed class LockoutUserStore(Func<IUserStore> inner, Server.LoginLockout lockout, string source) : IUserStore
 {
+    /// <summary>The account the last successful lookup matched; null while no name matched one.</summary>
+    public string? Account { get; private set; }
+
+    /// <summary>True when that account (or the source) was locked at lookup time.</summary>
+    public bool LockedOut { get; private set; }
+
     public bool TryGetSecret(string userName, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out UserSecret? secret)
     {
-        if (!inner.TryGetSecret(userName, out secret))
+        if (!inner().TryGetSecret(userName, out secret))
         {
             return false;
         }
-        if (lockout.LockedUntil(userName, source) is not null)
+        Account = userName;
+        LockedOut = lockout.LockedUntil(userName, source) is not null;
+        if (LockedOut)
         {
             secret = secret.Password is not null
                 ? UserSecret.FromPassword(secret.Password, isDisabled: true)

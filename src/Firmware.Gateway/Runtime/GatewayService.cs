@@ -12,7 +12,9 @@ using Microsoft.Extensions.Logging;
 namespace Firmware.Gateway.Runtime;
 
 /// <summary>Where the service keeps its runtime files; tests and the demo move them.</summary>
-internal sealed record GatewayPaths(string ControlSocket);
+/// <param name="ControlSocket">The control socket's path.</param>
+/// <param name="StateDirectory">Where state that must outlive a crash is kept (null: nothing is kept).</param>
+internal sealed record GatewayPaths(string ControlSocket, string? StateDirectory = null);
 
 /// <summary>
 /// The running gateway: the GRE socket and buffer pool shared by all tunnels, the server (with its TUN) and
@@ -46,9 +48,12 @@ internal sealed partial class GatewayService : IAsyncDisposable
         _time = time;
         _paths = paths;
         StartedAt = time.GetUtcNow();
+        _startedTimestamp = time.GetTimestamp();
     }
 
     public DateTimeOffset StartedAt { get; }
+
+    private readonly long _startedTimestamp;
 
     /// <summary>Set by the command so status can say which config file runs and how it loaded.</summary>
     public Func<(string? File, string State)>? ConfigInfo { get; set; }
@@ -72,6 +77,7 @@ internal sealed partial class GatewayService : IAsyncDisposable
             Netlink = netlink,
             Hooks = _config.Hooks,
         };
+        RemoveLeftovers(netlink);
         gre.Start();
         StartForwarding(_config.Forwarding);
         if (_config.RunsServer)
@@ -284,6 +290,53 @@ internal sealed partial class GatewayService : IAsyncDisposable
         }
     }
 
+    /// <summary>Where the ip_forward value found before our first change is kept until a clean stop restores it.</summary>
+    private string? SavedForwardingPath => _paths.StateDirectory is { } dir ? Path.Combine(dir, "ip_forward.saved") : null;
+
+    /// <summary>
+    /// After a crash or kill -9 the previous run could not clean up: its routes (protocol 157, e.g. a client's
+    /// host route to its server, which outlives the TUN), its nft table and ip_forward=1 stay. Remove them and
+    /// put ip_forward back before starting, so this run starts from the system's own state. TUNs are not
+    /// persistent: the kernel removed them with the process.
+    /// </summary>
+    private void RemoveLeftovers(RouteNetlink netlink)
+    {
+        try
+        {
+            var routes = netlink.DeleteRoutesOfProtocol(RouteNetlink.GatewayRouteProtocol);
+            if (routes > 0)
+            {
+                LogLeftovers(_logger, $"{routes} route(s) of a previous run");
+            }
+        }
+        catch (Platform.Linux.PlatformException e)
+        {
+            LogLeftoversFailed(_logger, "routes", e.Message);
+        }
+        if (File.Exists("/usr/sbin/nft") || File.Exists("/sbin/nft") || File.Exists("/usr/bin/nft"))
+        {
+            // "add" then "delete" in one transaction: removes the table if it is there, and is no error if not.
+            RunNft($"add table ip {NatTable}\ndelete table ip {NatTable}\n");
+        }
+        if (SavedForwardingPath is { } saved && File.Exists(saved))
+        {
+            try
+            {
+                var original = File.ReadAllText(saved).Trim();
+                if (original is "0" or "1")
+                {
+                    Sysctl.Write("net.ipv4.ip_forward", original);
+                    LogLeftovers(_logger, $"ip_forward restored to {original}, the value before a previous run");
+                }
+                File.Delete(saved);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                LogLeftoversFailed(_logger, "ip_forward", e.Message);
+            }
+        }
+    }
+
     private void StartForwarding(ForwardingOptions forwarding)
     {
         if (!forwarding.Enabled)
@@ -291,6 +344,17 @@ internal sealed partial class GatewayService : IAsyncDisposable
             return;
         }
         _previousForwarding = Sysctl.Write("net.ipv4.ip_forward", "1");
+        if (SavedForwardingPath is { } saved)
+        {
+            try
+            {
+                Configuration.AtomicFile.Write(saved, System.Text.Encoding.ASCII.GetBytes(_previousForwarding + "\n"));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                LogLeftoversFailed(_logger, "saving ip_forward", e.Message);
+            }
+        }
         if (!string.IsNullOrEmpty(forwarding.MasqueradeOut))
         {
             var script = $"add table ip {NatTable}\n"
@@ -311,6 +375,10 @@ internal sealed partial class GatewayService : IAsyncDisposable
         {
             Sysctl.Write("net.ipv4.ip_forward", _previousForwarding);
             _previousForwarding = null;
+            if (SavedForwardingPath is { } saved)
+            {
+                File.Delete(saved);
+            }
         }
     }
 
@@ -345,18 +413,17 @@ internal sealed partial class GatewayService : IAsyncDisposable
 
     public GatewayStatus Snapshot()
     {
-        var now = _time.GetUtcNow();
         var sessions = new List<SessionStatus>();
         foreach (var s in _server?.Sessions ?? [])
         {
-            sessions.Add(Describe(s, "server", s.Negotiated?.UserName, now, _serverTun?.Name));
+            sessions.Add(Describe(s, "server", s.Negotiated?.UserName, _time, _serverTun?.Name));
         }
         foreach (var client in Clients)
         {
             var session = client.Session;
             sessions.Add(session is null
                 ? new SessionStatus { Name = client.Name, Role = "client", State = client.Phase.ToString().ToLowerInvariant(), Peer = client.Options.Server, User = client.Options.User, LastError = client.LastError }
-                : Describe(session, "client", client.Options.User, now, client.Options.Interface) with
+                : Describe(session, "client", client.Options.User, _time, client.Options.Interface) with
                 {
                     Name = client.Name,
                     State = client.Phase == ClientPhase.Up ? "up" : client.Phase.ToString().ToLowerInvariant(),
@@ -368,13 +435,39 @@ internal sealed partial class GatewayService : IAsyncDisposable
         {
             Version = Cli.GatewayCommandLine.Version,
             StartedAt = StartedAt,
+            UptimeSeconds = Math.Round(_time.GetElapsedTime(_startedTimestamp).TotalSeconds, 1),
             ConfigFile = file,
             ConfigState = state,
+            Counters = Counters(),
             Sessions = sessions,
         };
     }
 
-    private static SessionStatus Describe(TunnelSession s, string role, string? user, DateTimeOffset now, string? tun) => new()
+    private Dictionary<string, long> Counters()
+    {
+        var counters = new Dictionary<string, long>(StringComparer.Ordinal);
+        if (_context is not { } context)
+        {
+            return counters;
+        }
+        var gre = context.Gre;
+        counters["greReceived"] = gre.Received;
+        counters["greUnknownSession"] = gre.UnknownSession;
+        counters["greOverflow"] = gre.Overflow;
+        foreach (var reason in Enum.GetValues<Protocol.Gre.GreDropReason>())
+        {
+            if (reason != Protocol.Gre.GreDropReason.None)
+            {
+                counters["gre" + reason] = gre.Drops[reason];
+            }
+        }
+        counters["connectionsRefused"] = context.Events.ConnectionsRefused;
+        counters["authenticationFailures"] = context.Events.AuthenticationFailures;
+        counters["spoofedInnerSource"] = context.Events.SpoofedSources;
+        return counters;
+    }
+
+    private static SessionStatus Describe(TunnelSession s, string role, string? user, TimeProvider time, string? tun) => new()
     {
         Name = s.Name,
         Role = role,
@@ -386,7 +479,7 @@ internal sealed partial class GatewayService : IAsyncDisposable
         Interface = tun,
         Mppe = s.Negotiated is null ? null : s.Negotiated.EncryptionUp ? s.EncryptionDescription ?? "on" : "off",
         AuthMethod = s.Negotiated is null ? null : (s.Negotiated.AuthenticatorMethod != Protocol.Auth.AuthMethod.None ? s.Negotiated.AuthenticatorMethod : s.Negotiated.PeerMethod).ToString(),
-        UptimeSeconds = s.UpSince is { } up ? Math.Round((now - up).TotalSeconds, 1) : 0,
+        UptimeSeconds = s.UpSinceTimestamp is { } up ? Math.Round(time.GetElapsedTime(up).TotalSeconds, 1) : 0,
         BytesSent = s.BytesSent,
         BytesReceived = s.BytesReceived,
         PacketsSent = s.PacketsSent,
@@ -459,6 +552,12 @@ internal sealed partial class GatewayService : IAsyncDisposable
         }
         LogStopped(_logger);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "removed what a previous run left behind: {What}")]
+    private static partial void LogLeftovers(ILogger logger, string what);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "could not clean up after a previous run ({What}): {Reason}")]
+    private static partial void LogLeftoversFailed(ILogger logger, string what, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "pptp-gateway running: {Server}, {Clients} client(s)")]
     private static partial void LogStarted(ILogger logger, string server, int clients);

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Firmware.Gateway.Configuration;
 using Firmware.Gateway.Hooks;
+using Firmware.Gateway.Logging;
 using Firmware.Gateway.Server;
 using Firmware.Platform.Netlink;
 using Firmware.Protocol.Auth;
@@ -18,6 +19,15 @@ namespace Firmware.Gateway.Runtime;
 /// </summary>
 internal sealed partial class ServerRuntime : ITunnelSessionHost, IAsyncDisposable
 {
+    /// <summary>Server: wait for the Start-Control-Connection-Request after TCP accept (clients send it at once).</summary>
+    public static readonly TimeSpan StartRequestTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>From TCP accept to a successful login, whatever the peer does meanwhile.</summary>
+    public static readonly TimeSpan LoginDeadline = TimeSpan.FromSeconds(30);
+
+    /// <summary>Connections not yet logged in, at most (they do not count as sessions): twice the sessions, at least 16.</summary>
+    public int MaxPendingLogins => Math.Max(16, 2 * _options.MaxSessions);
+
     private readonly ServerOptions _options;
     private readonly PppOptions _ppp;
     private readonly GatewayContext _context;
@@ -34,12 +44,15 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IAsyncDisposab
     private Task? _acceptLoop;
     private volatile IUserStore _users;
 
-    private sealed class SessionInfo
+    private sealed class SessionInfo(LockoutUserStore users)
     {
+        public LockoutUserStore Users { get; } = users;
         public IPAddress? Address { get; set; }
         public bool StaticAddress { get; set; }
+        /// <summary>The account that logged in; null while the connection has not.</summary>
         public string? User { get; set; }
         public bool Routed { get; set; }
+        public bool Evicted { get; set; }
     }
 
     public ServerRuntime(ServerOptions options, PppOptions ppp, GatewayContext context, TunBridge tun, int tunIndex)
@@ -54,7 +67,10 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IAsyncDisposab
         _pool = new AddressPool(options.Pool.Select(r => (r.FirstAddress, r.LastAddress)), reserved);
         _lockout = new LoginLockout(context.Time, options.Lockout.Failures, options.Lockout.Window, options.Lockout.Duration);
         _users = ConfigUserStore.From(options.Users);
+        _refusalLog = new LogThrottle(context.Time, linesPerInterval: 5, TimeSpan.FromSeconds(10));
     }
+
+    private readonly LogThrottle _refusalLog;
 
     public int SessionCount
     {
@@ -118,14 +134,16 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IAsyncDisposab
     private void Admit(Socket socket, CancellationToken cancellationToken)
     {
         var source = ((IPEndPoint)socket.RemoteEndPoint!).Address.MapToIPv4();
+        var sourceText = source.ToString();
         string? refusal = null;
+        TunnelSession? evicted = null;
         lock (_gate)
         {
-            if (_lockout.LockedUntil("", source.ToString()) is { } until)
+            if (_lockout.SourceLockedUntil(sourceText) is { } until)
             {
                 refusal = $"source locked out after repeated authentication failures until {until:HH:mm:ss}";
             }
-            else if (_sessions.Count >= _options.MaxSessions)
+            else if (AuthenticatedCount() >= _options.MaxSessions)
             {
                 refusal = $"server is full ({_options.MaxSessions} sessions)";
             }
@@ -135,36 +153,58 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IAsyncDisposab
             }
             else
             {
+                // Connections that have not logged in have their own limit; at the limit the least advanced
+                // (then the oldest) makes room, so idle or slow connections cannot lock real clients out.
+                if (_sessions.Count - AuthenticatedCount() >= MaxPendingLogins)
+                {
+                    evicted = _sessions.Where(s => s.Value.User is null && !s.Value.Evicted).Select(s => s.Key)
+                        .OrderBy(t => t.Progress).ThenBy(t => t.StartedTimestamp).FirstOrDefault();
+                    if (evicted is not null)
+                    {
+                        _sessions[evicted].Evicted = true;
+                    }
+                }
                 _connectionsPerSource[source] = _connectionsPerSource.GetValueOrDefault(source) + 1;
             }
         }
         if (refusal is not null)
         {
-            LogRefused(_context.Logger, source, refusal);
+            if (_refusalLog.TryTake(out var suppressed))
+            {
+                LogRefused(_context.Logger, source, suppressed == 0 ? refusal : $"{refusal} ({suppressed} more refusals not logged)");
+            }
+            _context.Events.ConnectionRefused();
             socket.Dispose();
             return;
         }
+        if (evicted is not null)
+        {
+            _context.Events.ConnectionRefused();
+            evicted.RequestClose($"evicted: {MaxPendingLogins} connections were waiting to log in, and this one had come the least far");
+        }
 
         socket.NoDelay = true;
+        TunnelSession.EnableKeepAlive(socket);
+        var users = new LockoutUserStore(() => _users, _lockout, sourceText);
         var options = new TunnelSessionOptions
         {
             Name = $"server:{source}",
             Role = PptpControlRole.Server,
-            Control = PppOptionsBuilder.Control(_ppp),
+            Control = PppOptionsBuilder.Control(_ppp) with { StartTimeout = StartRequestTimeout },
             Ppp = PppOptionsBuilder.Server(_ppp, _options),
+            LoginDeadline = LoginDeadline,
         };
         TunnelSession? session = null;
-        var sourceText = source.ToString();
         options = options with
         {
             AuthFactory = new DelegateAuthFactory((method, role) => AuthProtocolFactory.Create(method, role,
-                _context.AuthEnvironment(session!, _ppp), users: new LockoutUserStore(_users, _lockout, sourceText))),
+                _context.AuthEnvironment(session!, _ppp), users: users)),
             EncryptionLayer = TunnelSecurity.EncryptionLayer(_options.Mppe, PppSessionRole.Server),
         };
         session = new TunnelSession(options, this, socket, _context.Gre, _context.Pool, _context.Time, _context.Logger);
         lock (_gate)
         {
-            _sessions[session] = new SessionInfo();
+            _sessions[session] = new SessionInfo(users);
         }
         LogAccepted(_context.Logger, source);
         var run = Task.Run(() => session.RunAsync(cancellationToken), CancellationToken.None);
@@ -174,6 +214,9 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IAsyncDisposab
             _running.RemoveAll(t => t.IsCompleted);
         }
     }
+
+    /// <summary>Sessions that logged in (under <see cref="_gate"/>).</summary>
+    private int AuthenticatedCount() => _sessions.Count(s => s.Value.User is not null);
 
     // ---- ITunnelSessionHost (each call on that session's loop) ----
 
@@ -205,33 +248,42 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IAsyncDisposab
     public void OnAuthentication(TunnelSession session, bool succeeded, string? user, string? reason)
     {
         var source = session.Peer.ToString();
+        SessionInfo info;
+        lock (_gate)
+        {
+            info = _sessions[session];
+        }
+        // Limits count the account the store matched ("DOMAIN\alice" and "alice" are one account), never
+        // the spelling the peer sent; a name that matched nothing counts against the source only.
+        var account = info.Users.Account;
         if (!succeeded)
         {
-            bool locked;
-            lock (_gate)
-            {
-                locked = _lockout.RecordFailure(user ?? "", source);
-            }
-            LogAuthFailed(_context.Logger, user ?? "?", session.Peer, reason ?? "authentication failed");
+            var locked = _lockout.RecordFailure(account, source);
+            var why = info.Users.LockedOut ? $"account or source locked out ({reason ?? "refused"})" : reason ?? "authentication failed";
+            LogAuthFailed(_context.Logger, user ?? "?", session.Peer, why);
             if (locked)
             {
-                LogLockedOut(_context.Logger, user ?? "?", session.Peer, _options.Lockout.Duration.TotalMinutes);
+                LogLockedOut(_context.Logger, account ?? "(unknown name)", session.Peer, _options.Lockout.Duration.TotalMinutes);
             }
             _context.Events.AuthenticationFailed();
             return;
         }
 
-        var config = _options.Users.FirstOrDefault(u => string.Equals(u.Name, user, StringComparison.Ordinal));
+        account ??= user ?? "";
+        var config = _options.Users.FirstOrDefault(u => string.Equals(u.Name, account, StringComparison.Ordinal));
         string? refusal = null;
+        _lockout.RecordSuccess(account);
         lock (_gate)
         {
-            _lockout.RecordSuccess(user ?? "");
-            var info = _sessions[session];
-            info.User = user;
-            var live = _sessions.Count(s => s.Key != session && string.Equals(s.Value.User, user, StringComparison.Ordinal));
-            if (config is not null && live >= config.MaxSessions)
+            info.User = account;
+            var live = _sessions.Count(s => s.Key != session && string.Equals(s.Value.User, account, StringComparison.Ordinal));
+            if (AuthenticatedCount() > _options.MaxSessions)
             {
-                refusal = $"user '{user}' already has {live} session(s), the most allowed";
+                refusal = $"server is full ({_options.MaxSessions} sessions)";
+            }
+            else if (config is not null && live >= config.MaxSessions)
+            {
+                refusal = $"user '{account}' already has {live} session(s), the most allowed";
             }
             else if (config?.Address is { } fixedAddress)
             {
@@ -241,7 +293,7 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IAsyncDisposab
                 }
                 if (!_pool.TryClaim(fixedAddress))
                 {
-                    refusal = $"static address {fixedAddress} of user '{user}' is in use";
+                    refusal = $"static address {fixedAddress} of user '{account}' is in use";
                     info.Address = null;
                 }
                 else
@@ -258,7 +310,7 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IAsyncDisposab
             session.RequestClose(refusal);
             return;
         }
-        LogAuthenticated(_context.Logger, user ?? "?", session.Peer);
+        LogAuthenticated(_context.Logger, account, session.Peer);
     }
 
     public void OnNetworkUp(TunnelSession session, PppNegotiatedParameters negotiated)
@@ -287,13 +339,23 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IAsyncDisposab
         {
             _sessions[session].Routed = true;
         }
+        session.InnerSource = InnerSourceFilter.For(peer, negotiated.PeerInterfaceId);
         _tun.Route(peer, session);
         LogUp(_context.Logger, negotiated.UserName ?? "?", session.Peer, peer, _tun.Name, negotiated.EncryptionUp ? "MPPE" : "none");
         _context.Events.Changed();
         _context.RunHook(_context.Hooks.IpUp, session, negotiated, _tun.Name);
     }
 
-    public void DeliverPacket(TunnelSession session, PppProtocol protocol, Span<byte> packet) => _tun.Write(packet);
+    public void DeliverPacket(TunnelSession session, PppProtocol protocol, Span<byte> packet)
+    {
+        if (!session.InnerSource.Allows(packet))
+        {
+            session.CountSpoofedSource();
+            _context.Events.SpoofedSource();
+            return;
+        }
+        _tun.Write(packet);
+    }
 
     public void OnClosed(TunnelSession session, string reason)
     {

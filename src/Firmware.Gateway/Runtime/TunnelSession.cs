@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Firmware.Platform.Linux;
+using Firmware.Protocol;
 using Firmware.Protocol.Gre;
 using Firmware.Protocol.Ppp;
 using Firmware.Protocol.Pptp;
@@ -33,6 +34,25 @@ public sealed record TunnelSessionOptions
     /// retransmissions. Acknowledgments still go promptly so a peer that does enforce ours keeps moving.
     /// </summary>
     public GreWindowOptions GreWindow { get; init; } = new() { EnforceSendWindow = false };
+
+    /// <summary>
+    /// Server: how long a connection may take from TCP accept to a successful login, whatever it does
+    /// meanwhile (a slowloris SCCRQ, no call, an LCP or auth exchange kept alive). Null: no such deadline.
+    /// </summary>
+    public TimeSpan? LoginDeadline { get; init; }
+}
+
+/// <summary>How far a connection has come towards a login; the server evicts the least advanced first.</summary>
+public enum LoginProgress
+{
+    /// <summary>TCP is up; no Start-Control-Connection-Request yet.</summary>
+    Connected,
+    /// <summary>The control connection is established; no call yet.</summary>
+    ControlEstablished,
+    /// <summary>A call is up: LCP and authentication run.</summary>
+    CallUp,
+    /// <summary>The peer authenticated.</summary>
+    Authenticated,
 }
 
 /// <summary>What a tunnel asks of the server or client that owns it. Called on the tunnel's loop.</summary>
@@ -74,6 +94,10 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
     private readonly ILogger _logger;
     private readonly SessionLoop _loop = new();
     private readonly PptpControlConnection _control;
+    private readonly ControlStreamWriter _writer;
+    private readonly SemaphoreSlim _controlBytesHandled = new(0, 1);
+    private readonly ProtocolTimer? _loginDeadline;
+    private volatile int _progress;
     private readonly byte[] _controlSendBuffer = new byte[PppSession.ControlFrameHeaderRoom + 2048];
     private PptpCall? _call;
     private GreWindow<byte[]>? _window;
@@ -84,7 +108,7 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
     private const int MaxEarlyPackets = 8;
     private bool _closed;
     private long _bytesSent, _bytesReceived, _packetsSent, _packetsReceived;
-    private long _tunDrops, _greSendDrops, _decodeDrops;
+    private long _tunDrops, _greSendDrops, _decodeDrops, _spoofedSourceDrops;
 
     public TunnelSession(TunnelSessionOptions options, ITunnelSessionHost host, Socket connectedSocket, GreMultiplexer gre,
         PacketBufferPool pool, TimeProvider time, ILogger logger)
@@ -101,8 +125,29 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
         Peer = ((IPEndPoint)connectedSocket.RemoteEndPoint!).Address.MapToIPv4();
         Local = ((IPEndPoint)connectedSocket.LocalEndPoint!).Address.MapToIPv4();
         StartedAt = time.GetUtcNow();
+        StartedTimestamp = time.GetTimestamp();
         _control = new PptpControlConnection(options.Role, options.Control with { LocalAddress = Local, PeerAddress = Peer },
             this, time, Dispatch);
+        _writer = new ControlStreamWriter(connectedSocket, () => Post(() => Shutdown(
+            $"the peer stopped reading the control connection ({ControlStreamWriter.MaxQueuedBytes / 1024} KiB unsent)")));
+        if (options.LoginDeadline is { } deadline)
+        {
+            _loginDeadline = new ProtocolTimer(time, () => Shutdown(
+                $"no login within {deadline.TotalSeconds:0} s of connecting (stuck before {DescribeProgress(Progress)})"), Dispatch);
+        }
+    }
+
+    /// <summary>
+    /// TCP keepalive on a control connection: a peer that vanished without FIN or RST is noticed in about two
+    /// minutes even where no PPTP echo is due (60 s idle, then 6 probes 10 s apart).
+    /// </summary>
+    public static void EnableKeepAlive(Socket socket)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+        socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, 60);
+        socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, 10);
+        socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, 6);
     }
 
     public string Name => _options.Name;
@@ -110,7 +155,20 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
     public IPAddress Peer { get; }
     public IPAddress Local { get; }
     public DateTimeOffset StartedAt { get; }
+    /// <summary>Monotonic timestamp of <see cref="StartedAt"/>, for ages and deadlines.</summary>
+    public long StartedTimestamp { get; }
     public DateTimeOffset? UpSince { get; private set; }
+    /// <summary>Monotonic timestamp of <see cref="UpSince"/>, for uptimes.</summary>
+    public long? UpSinceTimestamp { get; private set; }
+
+    /// <summary>Server: the inner source addresses this tunnel may send from (set when IPCP is up).</summary>
+    public InnerSourceFilter InnerSource { get; set; }
+
+    /// <summary>Server: a packet with another source than <see cref="InnerSource"/> allows was dropped.</summary>
+    public void CountSpoofedSource() => Interlocked.Increment(ref _spoofedSourceDrops);
+
+    /// <summary>How far towards a login this connection has come (read from any thread).</summary>
+    public LoginProgress Progress => (LoginProgress)_progress;
     public TunnelState State { get; private set; } = TunnelState.Connecting;
     public string? LastReason { get; private set; }
     public PppNegotiatedParameters? Negotiated { get; private set; }
@@ -132,6 +190,7 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
             ["tunWrite"] = Interlocked.Read(ref _tunDrops),
             ["greSend"] = Interlocked.Read(ref _greSendDrops),
             ["greDecode"] = Interlocked.Read(ref _decodeDrops),
+            ["spoofedSource"] = Interlocked.Read(ref _spoofedSourceDrops),
         };
         if (_window is { } w)
         {
@@ -139,6 +198,7 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
             drops["greDuplicate"] = w.Counters.Duplicate;
             drops["greTooOld"] = w.Counters.TooOld;
             drops["greWindowFull"] = w.Counters.WindowFull;
+            drops["greOutOfWindow"] = w.Counters.OutOfWindow;
         }
         if (_ppp is { } p)
         {
@@ -155,14 +215,19 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
         var reader = ReadControlAsync(cancellationToken);
         using (cancellationToken.Register(() => Post(() => Shutdown("service stopping"))))
         {
-            if (_options.Role == PptpControlRole.Client)
+            // Client: send SCCRQ and wait for the reply. Server: arm the wait for SCCRQ, so a connection that
+            // says nothing is closed after the start timeout.
+            Post(_control.Start);
+            if (_loginDeadline is not null)
             {
-                Post(_control.Start);
+                Post(() => _loginDeadline.Start(_options.LoginDeadline!.Value));
             }
             await loop.ConfigureAwait(false);
         }
+        _writer.Close();
         _socket.Dispose();
         await reader.ConfigureAwait(false);
+        _controlBytesHandled.Dispose();
     }
 
     /// <summary>Server: the address IPCP assigns, when it changed after authentication (a user's static address).</summary>
@@ -197,6 +262,11 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
 
     public bool PostGre(byte[] buffer, int offset, int length) => _loop.PostPacket(SessionWorkKind.GrePacket, buffer, offset, length);
 
+    /// <summary>
+    /// Reads the control connection one chunk at a time: the next read starts only after the loop has handled
+    /// the last chunk, so a peer that sends faster than we answer is held back by TCP itself instead of
+    /// growing a queue here (an Echo-Request flood whose replies are never read cannot fill our memory).
+    /// </summary>
     private async Task ReadControlAsync(CancellationToken cancellationToken)
     {
         var buffer = new byte[4096];
@@ -209,8 +279,22 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
                 {
                     break;
                 }
-                var copy = buffer.AsSpan(0, n).ToArray();
-                Post(() => _control.OnBytesReceived(copy));
+                var length = n;
+                if (!_loop.Post(() =>
+                {
+                    try
+                    {
+                        _control.OnBytesReceived(buffer.AsSpan(0, length));
+                    }
+                    finally
+                    {
+                        _controlBytesHandled.Release();
+                    }
+                }))
+                {
+                    return;
+                }
+                await _controlBytesHandled.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
@@ -339,6 +423,8 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
                 State = TunnelState.Authenticating;
                 break;
             case PppSessionEventKind.Authenticated:
+                _loginDeadline?.Stop();
+                _progress = (int)LoginProgress.Authenticated;
                 _host.OnAuthentication(this, true, _ppp?.Negotiated.UserName, null);
                 break;
             case PppSessionEventKind.AuthenticationFailed:
@@ -354,6 +440,7 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
                 {
                     State = TunnelState.Up;
                     UpSince = _time.GetUtcNow();
+                    UpSinceTimestamp = _time.GetTimestamp();
                     _host.OnNetworkUp(this, Negotiated);
                 }
                 break;
@@ -373,31 +460,14 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
 
     // ---- IPptpControlHost ----
 
-    void IPptpControlHost.SendControl(ReadOnlySpan<byte> message)
-    {
-        try
-        {
-            _socket.Send(message);
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-            Post(() => Shutdown("control connection lost"));
-        }
-    }
+    // The loop never blocks on TCP: messages go to a byte-capped queue that a writer drains.
+    void IPptpControlHost.SendControl(ReadOnlySpan<byte> message) => _writer.Enqueue(message);
 
-    void IPptpControlHost.CloseTransport()
-    {
-        try
-        {
-            _socket.Shutdown(SocketShutdown.Both);
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-        }
-    }
+    void IPptpControlHost.CloseTransport() => _writer.CloseAfterFlush();
 
     void IPptpControlHost.OnEstablished(PptpControlConnection connection)
     {
+        _progress = Math.Max(_progress, (int)LoginProgress.ControlEstablished);
         if (_options.Role != PptpControlRole.Client)
         {
             return;
@@ -420,6 +490,7 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
     void IPptpControlHost.OnCallConnected(PptpCall call)
     {
         _call = call;
+        _progress = Math.Max(_progress, (int)LoginProgress.CallUp);
         _peerSocketAddress = new IPEndPoint(Peer, 0).Serialize();
         _window = new GreWindow<byte[]>(this, call.PeerCallId,
             _options.GreWindow with { PeerReceiveWindow = call.PeerReceiveWindow, LocalReceiveWindow = call.LocalReceiveWindow }, _time, Dispatch);
@@ -440,6 +511,13 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
     }
 
     void IPptpControlHost.OnCallCleared(PptpCall call) => Shutdown(LastReason ?? "call cleared by the peer");
+
+    private static string DescribeProgress(LoginProgress progress) => progress switch
+    {
+        LoginProgress.Connected => "Start-Control-Connection-Request",
+        LoginProgress.ControlEstablished => "Outgoing-Call-Request",
+        _ => "authentication",
+    };
 
     private static string Describe(PptpTeardownReason reason) => reason switch
     {
@@ -464,6 +542,7 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
             return;
         }
         _closed = true;
+        _loginDeadline?.Stop();
         LastReason ??= reason;
         State = TunnelState.Closing;
         if (_ppp is { Phase: not PppPhase.Dead })
@@ -498,13 +577,8 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
         _window?.Dispose();
         _ppp?.Dispose();
         _control.Dispose();
-        try
-        {
-            _socket.Shutdown(SocketShutdown.Both);
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-        }
+        _loginDeadline?.Dispose();
+        _writer.CloseAfterFlush();
         _loop.Complete();
     }
 

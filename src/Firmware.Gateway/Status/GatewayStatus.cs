@@ -30,8 +30,12 @@ public sealed record GatewayStatus
 {
     public required string Version { get; init; }
     public required DateTimeOffset StartedAt { get; init; }
+    /// <summary>Seconds since start on the monotonic clock (StartedAt is wall time, which steps at boot on a Pi).</summary>
+    public double UptimeSeconds { get; init; }
     public string? ConfigFile { get; init; }
     public string? ConfigState { get; init; }
+    /// <summary>Service-wide counters: GRE that reached no session and why, refused connections, failed logins.</summary>
+    public IReadOnlyDictionary<string, long> Counters { get; init; } = new Dictionary<string, long>();
     public IReadOnlyList<SessionStatus> Sessions { get; init; } = [];
 }
 

@@ -48,7 +48,7 @@ public sealed class ConsoleGpioLines : IGpioLines
         }
     }
 
-    public IGpioInput OpenInput(GpioInputRequest request, Action<bool> onLevelChanged)
+    public IGpioInput OpenInput(GpioInputRequest request, Action<GpioLevelChange> onLevelChanged)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(onLevelChanged);
@@ -155,7 +155,7 @@ public sealed class ConsoleGpioLines : IGpioLines
             WriteLine($"[button] {name}: {(pressed ? "pressed" : "released")}");
         }
         // Outside the lock: the receiver may call back into us (e.g. write an LED) from its handler.
-        button.OnLevelChanged(pressed != button.Request.ActiveLow);
+        button.OnLevelChanged(new GpioLevelChange(pressed != button.Request.ActiveLow));
         return true;
     }
 
@@ -185,15 +185,15 @@ public sealed class ConsoleGpioLines : IGpioLines
                 return;
             }
 
-            var now = _time.GetUtcNow();
-            if (led.LastPrintAt is null || now - led.LastPrintAt.Value >= _minInterval)
+            var now = _time.GetTimestamp();
+            if (led.LastPrintAt is null || _time.GetElapsedTime(led.LastPrintAt.Value, now) >= _minInterval)
             {
                 Print(led, now);
             }
             else if (!_flushArmed)
             {
                 _flushArmed = true;
-                _flushTimer.Change(led.LastPrintAt.Value + _minInterval - now, Timeout.InfiniteTimeSpan);
+                _flushTimer.Change(_minInterval - _time.GetElapsedTime(led.LastPrintAt.Value, now), Timeout.InfiniteTimeSpan);
             }
         }
     }
@@ -208,7 +208,7 @@ public sealed class ConsoleGpioLines : IGpioLines
                 return;
             }
 
-            var now = _time.GetUtcNow();
+            var now = _time.GetTimestamp();
             TimeSpan? nextDue = null;
             foreach (var led in _leds.Values)
             {
@@ -216,7 +216,7 @@ public sealed class ConsoleGpioLines : IGpioLines
                 {
                     continue;
                 }
-                var due = led.LastPrintAt!.Value + _minInterval - now;
+                var due = _minInterval - _time.GetElapsedTime(led.LastPrintAt!.Value, now);
                 if (due <= TimeSpan.Zero)
                 {
                     Print(led, now);
@@ -235,7 +235,7 @@ public sealed class ConsoleGpioLines : IGpioLines
         }
     }
 
-    private void Print(LedLine led, DateTimeOffset now)
+    private void Print(LedLine led, long now)
     {
         led.Printed = led.Current;
         led.LastPrintAt = now;
@@ -267,7 +267,8 @@ public sealed class ConsoleGpioLines : IGpioLines
 
         public bool? Printed { get; set; }
 
-        public DateTimeOffset? LastPrintAt { get; set; }
+        /// <summary>Monotonic timestamp of the last line printed about this LED.</summary>
+        public long? LastPrintAt { get; set; }
 
         public bool Closed { get; private set; }
 
@@ -283,11 +284,11 @@ public sealed class ConsoleGpioLines : IGpioLines
         }
     }
 
-    private sealed class ButtonLine(ConsoleGpioLines owner, GpioInputRequest request, Action<bool> onLevelChanged) : IGpioInput
+    private sealed class ButtonLine(ConsoleGpioLines owner, GpioInputRequest request, Action<GpioLevelChange> onLevelChanged) : IGpioInput
     {
         public GpioInputRequest Request { get; } = request;
 
-        public Action<bool> OnLevelChanged { get; } = onLevelChanged;
+        public Action<GpioLevelChange> OnLevelChanged { get; } = onLevelChanged;
 
         // Starts released.
         public bool Level { get; set; } = request.ActiveLow;

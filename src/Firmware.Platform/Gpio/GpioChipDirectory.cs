@@ -5,11 +5,14 @@ using System.Text;
 namespace Firmware.Platform.Gpio;
 
 /// <summary>One GPIO character device as the kernel describes it.</summary>
-/// <param name="Name">The device name ("gpiochip0"); its number is what libgpiod drivers take.</param>
+/// <param name="Name">The device name ("gpiochip0").</param>
 /// <param name="Label">The driver label ("pinctrl-bcm2711", "pinctrl-rp1"): stable across kernels, unlike the number.</param>
 /// <param name="Lines">How many lines the chip has.</param>
 public sealed record GpioChip(string Name, string Label, int Lines)
 {
+    /// <summary>The device file ("/dev/gpiochip0").</summary>
+    public string Path { get; init; } = "/dev/" + Name;
+
     /// <summary>The number in "gpiochipN", or -1 if the name has none.</summary>
     public int Number =>
         Name.StartsWith("gpiochip", StringComparison.Ordinal)
@@ -19,7 +22,7 @@ public sealed record GpioChip(string Name, string Label, int Lines)
 /// <summary>
 /// Lists /dev/gpiochip* with the GPIO_GET_CHIPINFO ioctl, so a board profile can name its chip by LABEL: a Pi 5's
 /// header lines are on "pinctrl-rp1", which was gpiochip4 before Linux 6.6.45-ish and gpiochip0 after. This needs
-/// no libgpiod, so "which chip" and "is libgpiod installed" are separate, clearly reported questions.
+/// no libgpiod (nothing in this program does).
 /// </summary>
 public static partial class GpioChipDirectory
 {
@@ -87,7 +90,7 @@ public static partial class GpioChipDirectory
             }
 
             var bytes = new ReadOnlySpan<byte>(info, ChipInfoSize);
-            chip = new GpioChip(CString(bytes[..32]), CString(bytes[32..64]), (int)BitConverter.ToUInt32(bytes[64..]));
+            chip = new GpioChip(CString(bytes[..32]), CString(bytes[32..64]), (int)BitConverter.ToUInt32(bytes[64..])) { Path = path };
             problem = string.Empty;
             return true;
         }

@@ -3,7 +3,7 @@ namespace Firmware.Platform.Gpio;
 /// <summary>Which GPIO driver to use.</summary>
 public enum GpioDriverKind
 {
-    /// <summary>The board's GPIO chip (found by label) through libgpiod v1; no GPIO = a warning and no buttons.</summary>
+    /// <summary>The board's GPIO chip (found by label) through the kernel's GPIO uAPI v2 (no libgpiod); no GPIO = a warning and no buttons.</summary>
     Auto,
 
     /// <summary>Print LEDs, take button presses from commands: the demo and machines with no GPIO.</summary>
@@ -25,6 +25,9 @@ public sealed record GpioDriverRequest(GpioDriverKind Kind, string ChipLabel, Ti
 
     /// <summary>Where LED-class devices live (a temp directory in tests).</summary>
     public string LedRoot { get; init; } = LedClassDevice.DefaultRoot;
+
+    /// <summary>Where LED-class triggers are saved while we hold the LEDs (the run directory's "leds"); null: nowhere.</summary>
+    public string? LedStateDirectory { get; init; }
 }
 
 /// <summary>The driver to use and, if it is not the one asked for, why: log it as a WARNING and run on.</summary>
@@ -55,7 +58,7 @@ public static class GpioDriverFactory
 
         try
         {
-            return new(LibgpiodGpioLines.Open(chip, request.LedRoot), null);
+            return new(CdevGpioLines.Open(chip, request.Time, request.LedRoot, request.LedStateDirectory), null);
         }
         catch (GpioUnavailableException e)
         {

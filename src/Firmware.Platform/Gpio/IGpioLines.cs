@@ -19,7 +19,18 @@ public enum GpioBias
 /// <param name="Bias">Internal pull resistor to request.</param>
 /// <param name="ActiveLow">True when the pressed level is low. Real drivers do not need it (they report levels);
 /// simulating drivers use it to turn "press" into the right level.</param>
-public sealed record GpioInputRequest(string Name, int Line, GpioBias Bias, bool ActiveLow);
+public sealed record GpioInputRequest(string Name, int Line, GpioBias Bias, bool ActiveLow)
+{
+    /// <summary>The debounce period the kernel is asked to apply (drivers without one ignore it; the board's
+    /// own debounce runs either way).</summary>
+    public TimeSpan Debounce { get; init; }
+}
+
+/// <summary>A level change of an input.</summary>
+/// <param name="Level">The electrical level after the edge: true = high.</param>
+/// <param name="Timestamp">When the edge happened, in <see cref="TimeProvider.GetTimestamp"/> units of the board's
+/// clock (the kernel's monotonic event timestamp on real hardware); null = "now", when the driver has none.</param>
+public readonly record struct GpioLevelChange(bool Level, long? Timestamp = null);
 
 /// <summary>An open input line. Level changes arrive through the callback given when it was opened.</summary>
 public interface IGpioInput : IDisposable
@@ -41,11 +52,11 @@ public interface IGpioOutput : IDisposable
 /// </summary>
 public interface IGpioLines : IDisposable
 {
-    /// <summary>Says which driver this is and what it drives, for the log ("libgpiod v1 on gpiochip0 (pinctrl-bcm2711)").</summary>
+    /// <summary>Says which driver this is and what it drives, for the log ("GPIO uAPI v2 on gpiochip0 (pinctrl-bcm2711)").</summary>
     string Description { get; }
 
     /// <summary>Opens a button input; <paramref name="onLevelChanged"/> receives the new level after each edge.</summary>
-    IGpioInput OpenInput(GpioInputRequest request, Action<bool> onLevelChanged);
+    IGpioInput OpenInput(GpioInputRequest request, Action<GpioLevelChange> onLevelChanged);
 
     /// <summary>Opens a GPIO line as an output, initially off.</summary>
     IGpioOutput OpenOutput(string name, int line);

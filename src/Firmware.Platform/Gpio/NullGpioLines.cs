@@ -5,7 +5,7 @@ public sealed class NullGpioLines : IGpioLines
 {
     public string Description => "no GPIO (buttons and LEDs disabled)";
 
-    public IGpioInput OpenInput(GpioInputRequest request, Action<bool> onLevelChanged)
+    public IGpioInput OpenInput(GpioInputRequest request, Action<GpioLevelChange> onLevelChanged)
     {
         ArgumentNullException.ThrowIfNull(request);
         return new IdleInput(request.ActiveLow);

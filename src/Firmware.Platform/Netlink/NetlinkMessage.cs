@@ -20,7 +20,10 @@ internal static class Rtnl
     public const ushort MessageDone = 3;
 
     public const ushort FlagRequest = 0x001;
+    public const ushort FlagMulti = 0x002;
     public const ushort FlagAck = 0x004;
+    /// <summary>NLM_F_DUMP (ROOT | MATCH): every object of the kind.</summary>
+    public const ushort FlagDump = 0x300;
     public const ushort FlagReplace = 0x100;
     public const ushort FlagExclusive = 0x200;
     public const ushort FlagCreate = 0x400;

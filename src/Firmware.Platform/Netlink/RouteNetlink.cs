@@ -131,6 +131,53 @@ public sealed unsafe class RouteNetlink : IDisposable
     /// <summary>Adds a route (fails with EEXIST if the same route exists).</summary>
     public void AddRoute(RouteSpec route) => ChangeRoute(Rtnl.NewRoute, (ushort)(Rtnl.FlagAck | Rtnl.FlagCreate | Rtnl.FlagExclusive), route);
 
+    /// <summary>Adds a route or replaces the one with the same destination (a stale one left by a crash).</summary>
+    public void ReplaceRoute(RouteSpec route) => ChangeRoute(Rtnl.NewRoute, (ushort)(Rtnl.FlagAck | Rtnl.FlagCreate | Rtnl.FlagReplace), route);
+
+    /// <summary>
+    /// Deletes every IPv4 and IPv6 route (any table) that carries <paramref name="protocol"/>: what a previous
+    /// run that was killed left behind. Returns how many went. Start-up only; it allocates.
+    /// </summary>
+    public int DeleteRoutesOfProtocol(byte protocol)
+    {
+        var found = new List<byte[]>();
+        Span<byte> request = stackalloc byte[64];
+        foreach (var family in new[] { AddressFamily.InterNetwork, AddressFamily.InterNetworkV6 })
+        {
+            var writer = new NetlinkRequestWriter(request, Rtnl.GetRoute, Rtnl.FlagDump, NextSequence());
+            writer.RouteInfo(family, 0, 0, 0, 0);
+            Check(Exchange(writer.Finish(), (type, body) =>
+            {
+                // struct rtmsg: family, dst_len, src_len, tos, table, protocol, scope, type, flags.
+                if (type == Rtnl.NewRoute && body.Length >= Rtnl.RouteInfoSize && body[5] == protocol)
+                {
+                    found.Add(body.ToArray());
+                }
+            }), "list routes");
+        }
+        var deleted = 0;
+        foreach (var body in found)
+        {
+            // The dumped message names the route exactly (table, destination, gateway, device): send it back as a delete.
+            var delete = new byte[Rtnl.HeaderSize + body.Length];
+            BinaryPrimitives.WriteUInt32LittleEndian(delete, (uint)delete.Length);
+            BinaryPrimitives.WriteUInt16LittleEndian(delete.AsSpan(4), Rtnl.DeleteRoute);
+            BinaryPrimitives.WriteUInt16LittleEndian(delete.AsSpan(6), (ushort)(Rtnl.FlagRequest | Rtnl.FlagAck));
+            BinaryPrimitives.WriteUInt32LittleEndian(delete.AsSpan(8), NextSequence());
+            body.CopyTo(delete.AsSpan(Rtnl.HeaderSize));
+            var errno = Exchange(delete, null);
+            if (errno == 0)
+            {
+                deleted++;
+            }
+            else if (errno != ESRCH)
+            {
+                Check(errno, "delete a leftover route");
+            }
+        }
+        return deleted;
+    }
+
     /// <summary>Removes a route; returns false if it was not there.</summary>
     public bool DeleteRoute(RouteSpec route)
     {
@@ -304,8 +351,8 @@ public sealed unsafe class RouteNetlink : IDisposable
                         return 0;
                     }
                     onMessage?.Invoke(type, body);
-                    // A single (non-multipart) answer to a GET ends the exchange.
-                    if (!acknowledgedOnly && (flags & 0x2) == 0)
+                    // A single (non-multipart) answer to a GET ends the exchange; a dump ends with NLMSG_DONE.
+                    if (!acknowledgedOnly && (flags & Rtnl.FlagMulti) == 0)
                     {
                         return 0;
                     }

@@ -161,12 +161,15 @@ internal sealed class ChapAuthenticator : AuthProtocolBase
 
         if (!TryLookUp(name, out var secret))
         {
-            Refuse(identifier, name, MsChapFailure.AuthenticationFailure, $"{Method}: unknown user '{name}'.", allowRetry: false);
+            // Answered exactly as a wrong password is (E=691, the same retry offer): an unknown name, a disabled
+            // or locked account and a wrong password must look alike to a guesser.
+            Refuse(identifier, name, MsChapFailure.AuthenticationFailure, $"{Method}: unknown user '{name}'.", allowRetry: true);
             return;
         }
         if (secret.IsDisabled)
         {
-            Refuse(identifier, name, MsChapFailure.AccountDisabled, $"{Method}: account '{name}' is disabled.", allowRetry: false);
+            // E=691 like a wrong password: E=647 would tell a guesser that the account exists.
+            Refuse(identifier, name, MsChapFailure.AuthenticationFailure, $"{Method}: account '{name}' is disabled.", allowRetry: true);
             return;
         }
 

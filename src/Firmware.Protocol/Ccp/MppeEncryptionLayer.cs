@@ -16,6 +16,7 @@ public sealed class MppeEncryptionLayer : IPppEncryptionLayer
 {
     private readonly CcpProtocol _ccp;
     private readonly bool _isServer;
+    private readonly TimeProvider _time;
     private readonly MppeDataTransform _transform;
     private readonly long[] _drops = new long[Enum.GetValues<MppeDropReason>().Length];
     private readonly Func<bool> _awaitingFlush;
@@ -25,6 +26,8 @@ public sealed class MppeEncryptionLayer : IPppEncryptionLayer
     private MppeDecryptor? _decryptor;
     private string? _blockedReason;
     private string? _finishedReason;
+    private bool _materialUsed;
+    private string? _fatalReason;
 
     /// <param name="context">What the session provides (time, output, automaton settings, dispatch).</param>
     /// <param name="policy">What we accept for MPPE.</param>
@@ -34,6 +37,7 @@ public sealed class MppeEncryptionLayer : IPppEncryptionLayer
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(policy);
         _isServer = isServer;
+        _time = context.Time;
         _ccp = new CcpProtocol(policy, isServer, context.Automaton, context.Time, context.Output, context.Dispatch);
         _ccp.MppeUp += OnCcpUp;
         // The first reason wins: the session's own "link down" close comes after it.
@@ -68,8 +72,11 @@ public sealed class MppeEncryptionLayer : IPppEncryptionLayer
     public MppeAgreement? Agreement => _encryptor is not null ? _ccp.Agreement : null;
 
     /// <inheritdoc />
+    public string? FatalReason => _fatalReason;
+
+    /// <inheritdoc />
     public string? FailureReason =>
-        _blockedReason ?? _ccp.FailureReason ?? ((_finishedReason ?? _ccp.Automaton.LastReason) is { } last && Required ? $"{last}; MPPE required" : null);
+        _fatalReason ?? _blockedReason ?? _ccp.FailureReason ?? ((_finishedReason ?? _ccp.Automaton.LastReason) is { } last && Required ? $"{last}; MPPE required" : null);
 
     /// <summary>
     /// For status: "MPPE-128 stateless" while encrypting; a note when CCP is up without MPPE (only possible
@@ -121,6 +128,8 @@ public sealed class MppeEncryptionLayer : IPppEncryptionLayer
         // "IsServer" (authenticator) side. Prefer the exchange our role implies, fall back to the other.
         var (first, firstIsAuthenticator, second) = _isServer ? (authenticator, true, peer) : (peer, false, authenticator);
         _material = first?.KeyMaterial;
+        _materialUsed = false;
+        _fatalReason = null;
         _isAuthenticator = firstIsAuthenticator;
         if (_material is null)
         {
@@ -151,12 +160,22 @@ public sealed class MppeEncryptionLayer : IPppEncryptionLayer
         {
             return;
         }
+        if (_materialUsed)
+        {
+            // CCP renegotiated on an open link (the peer sent a new Configure-Request). RFC 3079's start keys
+            // depend only on the authentication, and both ends restart at coherency count 0, so new ciphers
+            // would repeat the key stream already sent. pppd and Windows do just that; we end the link
+            // instead, and the client's redial authenticates afresh, which gives fresh keys.
+            _fatalReason = "the peer renegotiated CCP on an open link; MPPE would reuse its key stream, so the link is closed (redial for fresh keys)";
+            return;
+        }
+        _materialUsed = true;
 
         var keys = MppeKeyDerivation.DeriveStartKeys(_material, _isAuthenticator, agreement.Strength);
         try
         {
             _encryptor = new MppeEncryptor(keys.Send, agreement.Strength, agreement.Stateless);
-            _decryptor = new MppeDecryptor(keys.Receive, agreement.Strength, agreement.Stateless);
+            _decryptor = new MppeDecryptor(keys.Receive, agreement.Strength, agreement.Stateless, time: _time);
         }
         finally
         {

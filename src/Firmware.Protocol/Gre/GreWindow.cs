@@ -46,6 +46,11 @@ public enum GreReceiveStatus
     Duplicate,
     /// <summary>Behind the window, or given up on before it came (buffer released).</summary>
     TooOld,
+    /// <summary>
+    /// Beyond the receive window and not (yet) confirmed by the packets after it: dropped and counted, never
+    /// adopted on its own word (buffer released). See <see cref="GreWindowOptions.ResyncConfirmations"/>.
+    /// </summary>
+    OutOfWindow,
 }
 
 /// <summary>Tunables of one call's GRE window.</summary>
@@ -77,6 +82,15 @@ public sealed record GreWindowOptions
 
     /// <summary>First sequence number we send.</summary>
     public uint InitialSequenceNumber { get; init; }
+
+    /// <summary>
+    /// A packet beyond our advertised receive window moves the window only when it starts a run of this many
+    /// packets in order (each within a window of the one before) with no in-window packet between them,
+    /// as a peer that really moved on after a burst of loss sends. One forged packet with the peer's address,
+    /// call ID and a far-ahead number is dropped and counted, so it cannot make the window skip the peer's
+    /// real traffic. The packets of the run before the last are dropped (TCP resends them).
+    /// </summary>
+    public int ResyncConfirmations { get; init; } = 3;
 }
 
 /// <summary>Counters of one GRE window; written only by the session loop.</summary>
@@ -92,6 +106,8 @@ public sealed class GreWindowCounters
     internal long TooOldField;
     internal long LostField;
     internal long StaleAckField;
+    internal long OutOfWindowField;
+    internal long ResyncField;
 
     /// <summary>Data packets sent.</summary>
     public long Sent => Interlocked.Read(ref SentField);
@@ -113,6 +129,10 @@ public sealed class GreWindowCounters
     public long Lost => Interlocked.Read(ref LostField);
     /// <summary>Acknowledgments outside the range of what we have sent, ignored.</summary>
     public long StaleAck => Interlocked.Read(ref StaleAckField);
+    /// <summary>Packets beyond the receive window dropped while not confirmed by a run after them.</summary>
+    public long OutOfWindow => Interlocked.Read(ref OutOfWindowField);
+    /// <summary>Times a confirmed run moved the window past the receive window.</summary>
+    public long Resynchronised => Interlocked.Read(ref ResyncField);
 }
 
 /// <summary>
@@ -145,6 +165,8 @@ public sealed class GreWindow<TBuffer> : IDisposable
     private bool _ackPending;
     private int _unacknowledged;
     private bool _disposed;
+    private int _resyncRun;
+    private uint _resyncNext;
 
     /// <param name="host">Delivers payloads, takes back buffers and sends ack-only packets.</param>
     /// <param name="peerCallId">The call ID the peer assigned: it goes in every packet we send.</param>
@@ -265,6 +287,15 @@ public sealed class GreWindow<TBuffer> : IDisposable
             return GreReceiveStatus.TooOld;
         }
 
+        // Up to our advertised receive window ahead is the peer's to use (a skip there costs at most that many
+        // packets); further out a packet must be confirmed by the ones after it.
+        var acceptAhead = Math.Max(_slots.Length, (int)_options.LocalReceiveWindow);
+        if (distance < acceptAhead)
+        {
+            // The peer's traffic is where we expect it: any far-ahead run so far was not the peer's.
+            _resyncRun = 0;
+        }
+
         if (distance == 0)
         {
             DeliverExpected(buffer, packet.PayloadOffset, packet.PayloadLength);
@@ -291,7 +322,24 @@ public sealed class GreWindow<TBuffer> : IDisposable
             return GreReceiveStatus.Buffered;
         }
 
-        // Far ahead of the window: the peer has moved on. Flush what we hold (in order), count the holes as
+        if (distance >= acceptAhead)
+        {
+            // Far outside the receive window: either the peer moved on after a long burst of loss, or the packet
+            // is forged. Only a run in order from there, with none of the expected ones between, moves the window.
+            var step = (int)(sequence - _resyncNext);
+            _resyncRun = _resyncRun > 0 && step >= 0 && step < acceptAhead ? _resyncRun + 1 : 1;
+            _resyncNext = sequence + 1;
+            if (_resyncRun < Math.Max(1, _options.ResyncConfirmations))
+            {
+                Counters.OutOfWindowField++;
+                _host.Release(buffer);
+                return GreReceiveStatus.OutOfWindow;
+            }
+            _resyncRun = 0;
+            Counters.ResyncField++;
+        }
+
+        // Ahead of the reorder buffer: the peer has moved on. Flush what we hold (in order), count the holes as
         // lost, and continue from this packet.
         SkipTo(sequence);
         DeliverExpected(buffer, packet.PayloadOffset, packet.PayloadLength);

@@ -33,8 +33,14 @@ public enum MppeDropReason
     FlagPacketNotFlushed,
     /// <summary>Stateless: a coherency count already received (a replay or duplicate).</summary>
     Replayed,
-    /// <summary>Stateless: a count behind the window (too late to decrypt) or too far ahead.</summary>
+    /// <summary>Stateless: a count behind the window (too late to decrypt) or too far ahead. Stateful: a count
+    /// at or behind the last one (a late or repeated packet), dropped without losing sync.</summary>
     OutOfWindow,
+    /// <summary>
+    /// Stateless: a long jump ahead while the key-change budget is spent. Each count stepped costs a key
+    /// change, so a flood of forged far-ahead counts would otherwise cost a core; the budget refills with time.
+    /// </summary>
+    KeyChangeBudget,
     /// <summary>Stateful: a gap in the counts; the decryptor waits for a flushed packet.</summary>
     PacketLoss,
     /// <summary>Stateful: dropped while waiting for the flushed packet that answers the Reset-Request.</summary>
@@ -50,11 +56,24 @@ public enum MppeDropReason
 /// is returned once, and packets are dropped until one with the flushed bit arrives; then the key is
 /// changed once for every flag packet missed (at most 15) and once for the flush itself. Reset-Ack needs no
 /// action here. Nothing is allocated per packet; bad input never throws. Not thread-safe.
+/// <para>
+/// Where we are stricter than Linux: ppp_mppe takes any stateless step up to half the count space, so one
+/// forged frame 2048 counts ahead costs 2048 key changes (about 50 normal frames' CPU). Here steps beyond
+/// <see cref="FreeJump"/> draw on a key-change budget of <see cref="KeyChangeBudgetPerSecond"/> that refills
+/// on the monotonic clock: a real burst of loss still resynchronises at once, a flood of forged counts costs
+/// at most that many key changes a second and is dropped and counted as <see cref="MppeDropReason.KeyChangeBudget"/>.
+/// </para>
 /// </summary>
 public sealed class MppeDecryptor : IDisposable
 {
     /// <summary>How many counts late a stateless packet may be and still decrypt.</summary>
     public const int ReorderWindow = 64;
+
+    /// <summary>Stateless: steps up to this size are always taken (ordinary loss and reordering).</summary>
+    public const int FreeJump = 256;
+
+    /// <summary>Stateless: key changes a second that longer steps may use (two maximal jumps a second).</summary>
+    public const int KeyChangeBudgetPerSecond = MppeHeader.CoherencyCountSpace;
 
     private readonly MppeCipherState _cipher;
     private readonly long[] _drops = new long[Enum.GetValues<MppeDropReason>().Length];
@@ -62,6 +81,9 @@ public sealed class MppeDecryptor : IDisposable
     private int _coherencyCount = MppeHeader.CoherencyCountSpace - 1;
     private ulong _receivedMask = ulong.MaxValue;
     private bool _discarding;
+    private readonly TimeProvider? _time;
+    private double _keyChangeBudget = KeyChangeBudgetPerSecond;
+    private long _budgetStamp;
 
     /// <param name="startKey">This end's receive start key (see <see cref="MppeKeyDerivation.DeriveStartKeys"/>).</param>
     /// <param name="strength">The negotiated key strength.</param>
@@ -69,7 +91,9 @@ public sealed class MppeDecryptor : IDisposable
     /// <param name="maxForwardJump">Stateless: the largest count step accepted (1..2048; default 2048 as
     /// Linux). Each step costs a key change, and an injected packet can make us take them, so a smaller
     /// bound limits that work.</param>
-    public MppeDecryptor(ReadOnlySpan<byte> startKey, MppeKeyStrength strength, bool stateless, int maxForwardJump = MppeHeader.CoherencyCountSpace / 2)
+    /// <param name="time">Monotonic clock for the key-change budget of long stateless steps; null: no budget.</param>
+    public MppeDecryptor(ReadOnlySpan<byte> startKey, MppeKeyStrength strength, bool stateless, int maxForwardJump = MppeHeader.CoherencyCountSpace / 2,
+        TimeProvider? time = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxForwardJump, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(maxForwardJump, MppeHeader.CoherencyCountSpace / 2);
@@ -77,6 +101,8 @@ public sealed class MppeDecryptor : IDisposable
         Stateless = stateless;
         MaxForwardJump = maxForwardJump;
         _keyHistory = new byte[ReorderWindow * _cipher.KeyLength];
+        _time = time;
+        _budgetStamp = time?.GetTimestamp() ?? 0;
     }
 
     /// <summary>True in stateless mode.</summary>
@@ -161,6 +187,10 @@ public sealed class MppeDecryptor : IDisposable
 
         if (ahead <= MaxForwardJump)
         {
+            if (ahead > FreeJump && !TrySpendKeyChanges(ahead))
+            {
+                return Drop(MppeDropReason.KeyChangeBudget);
+            }
             var keyLength = _cipher.KeyLength;
             for (var step = 0; step < ahead; step++)
             {
@@ -195,11 +225,37 @@ public sealed class MppeDecryptor : IDisposable
         return Deliver(payload);
     }
 
+    private bool TrySpendKeyChanges(int steps)
+    {
+        if (_time is null)
+        {
+            return true;
+        }
+        var now = _time.GetTimestamp();
+        var elapsed = _time.GetElapsedTime(_budgetStamp, now).TotalSeconds;
+        _budgetStamp = now;
+        _keyChangeBudget = Math.Min(KeyChangeBudgetPerSecond, _keyChangeBudget + (elapsed * KeyChangeBudgetPerSecond));
+        if (_keyChangeBudget < steps)
+        {
+            return false;
+        }
+        _keyChangeBudget -= steps;
+        return true;
+    }
+
     private MppeDecryptStatus DecryptStateful(Span<byte> payload, int count, bool flushed)
     {
         if ((count & 0xFF) == 0xFF && !flushed)
         {
             return Drop(MppeDropReason.FlagPacketNotFlushed);
+        }
+
+        // Half the count space or more ahead is behind in serial arithmetic: a late (or forged) packet, not a
+        // sign of loss. Drop it and keep sync rather than ask for a reset and discard what follows.
+        var ahead = (count - _coherencyCount) & 0x0FFF;
+        if (ahead > MppeHeader.CoherencyCountSpace / 2 || (ahead == 0 && !_discarding))
+        {
+            return Drop(MppeDropReason.OutOfWindow);
         }
 
         if (!_discarding)

@@ -327,12 +327,13 @@ public sealed class PppSession : IPppControlOutput, IAuthOutput, IDisposable
     /// Sends one IPv4 or IPv6 packet from the TUN device. The packet is at
     /// <c>buffer[payloadOffset..payloadOffset+payloadLength]</c> with at least <see cref="RequiredHeaderRoom"/>
     /// free bytes before it: headers are written in place, nothing is copied. False (and counted) when the
-    /// protocol is not up or the packet cannot be framed.
+    /// protocol is not up or the packet cannot be framed. An empty packet is refused: it would go out as a
+    /// frame of the protocol field alone, which peers read past (CVE-2025-38574's class).
     /// </summary>
     public bool TrySendPacket(PppProtocol protocol, Span<byte> buffer, int payloadOffset, int payloadLength)
     {
         if (_disposed || protocol is not (PppProtocol.Ipv4 or PppProtocol.Ipv6) || !NetworkOpen(protocol)
-            || payloadOffset < 0 || payloadLength < 0 || payloadOffset + payloadLength > buffer.Length)
+            || payloadOffset < 0 || payloadLength <= 0 || payloadOffset + payloadLength > buffer.Length)
         {
             DroppedOutboundPackets++;
             return false;
@@ -561,6 +562,11 @@ public sealed class PppSession : IPppControlOutput, IAuthOutput, IDisposable
 
     private void OnEncryptionUp()
     {
+        if (_encryption!.FatalReason is { } fatal)
+        {
+            FailLink(fatal, PppSessionEventKind.NetworkDown);
+            return;
+        }
         Report(PppSessionEventKind.EncryptionUp, _encryption!.Description, _encryption.ControlProtocol.Protocol);
         StartNcps();
     }

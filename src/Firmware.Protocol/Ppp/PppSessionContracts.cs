@@ -216,6 +216,9 @@ public interface IPppEncryptionLayer : IDisposable
     /// <summary>Why the layer could not come up, for the user.</summary>
     string? FailureReason { get; }
 
+    /// <summary>Set when the layer came up but must not carry data (e.g. keys would repeat): the link must close.</summary>
+    string? FatalReason { get; }
+
     /// <summary>What is in force ("MPPE-128 stateless"), for status; reported as the EncryptionUp event's reason.</summary>
     string? Description { get; }
 

@@ -48,7 +48,10 @@ public sealed class BoardControllerTests
     {
         using var board = Create();
         Assert.Equal(
-            [new GpioInputRequest("button1", 17, GpioBias.PullUp, true), new GpioInputRequest("button2", 27, GpioBias.PullUp, true)],
+            [
+                new GpioInputRequest("button1", 17, GpioBias.PullUp, true) { Debounce = BoardOptions.DefaultDebounce },
+                new GpioInputRequest("button2", 27, GpioBias.PullUp, true) { Debounce = BoardOptions.DefaultDebounce },
+            ],
             _lines.InputRequests);
         Assert.Equal(23, _lines.Output("power").Line);
         Assert.Equal(24, _lines.Output("tunnel").Line);

@@ -27,7 +27,7 @@ internal sealed class FakeGpioLines(TimeProvider time) : IGpioLines
 
     public bool IsInputOpen(int line) => _inputs.TryGetValue(line, out var input) && !input.Closed;
 
-    public IGpioInput OpenInput(GpioInputRequest request, Action<bool> onLevelChanged)
+    public IGpioInput OpenInput(GpioInputRequest request, Action<GpioLevelChange> onLevelChanged)
     {
         if (BrokenLines.Contains(request.Line))
         {
@@ -35,7 +35,7 @@ internal sealed class FakeGpioLines(TimeProvider time) : IGpioLines
         }
         InputRequests.Add(request);
         var level = InitialLevels.TryGetValue(request.Line, out var l) ? l : request.ActiveLow;
-        var input = new FakeInput(onLevelChanged) { Level = level };
+        var input = new FakeInput(onLevelChanged, time) { Level = level };
         _inputs[request.Line] = input;
         return input;
     }
@@ -63,7 +63,7 @@ internal sealed class FakeGpioLines(TimeProvider time) : IGpioLines
         return output;
     }
 
-    internal sealed class FakeInput(Action<bool> onLevelChanged) : IGpioInput
+    internal sealed class FakeInput(Action<GpioLevelChange> onLevelChanged, TimeProvider time) : IGpioInput
     {
         public bool Level { get; set; }
 
@@ -77,7 +77,7 @@ internal sealed class FakeGpioLines(TimeProvider time) : IGpioLines
                 return;
             }
             Level = level;
-            onLevelChanged(level);
+            onLevelChanged(new GpioLevelChange(level, time.GetTimestamp()));
         }
 
         public bool ReadLevel() => Level;

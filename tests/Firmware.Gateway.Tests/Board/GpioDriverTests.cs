@@ -48,6 +48,41 @@ public sealed class GpioDriverTests : IDisposable
     }
 
     [Fact]
+    public void Led_trigger_is_restored_at_the_next_start_after_kill_9()
+    {
+        var dir = MakeLed("ACT", "none [mmc0] timer");
+        var state = Path.Combine(_temp.FullName, "run-leds");
+        var first = LedClassDevice.Open("ACT", _temp.FullName, state);
+        first.Write(true);
+        Assert.Equal("mmc0", File.ReadAllText(Path.Combine(state, "ACT.trigger")));
+        // kill -9: no Dispose. The kernel now reports the trigger we set.
+        File.WriteAllText(Path.Combine(dir, "trigger"), "[none] mmc0 timer");
+
+        // The next start puts the saved trigger back before anything else.
+        Assert.Equal(["ACT: mmc0"], LedClassDevice.RestoreSaved(_temp.FullName, state));
+        Assert.Equal("mmc0", File.ReadAllText(Path.Combine(dir, "trigger")));
+        Assert.Equal("0", File.ReadAllText(Path.Combine(dir, "brightness")));
+        Assert.False(File.Exists(Path.Combine(state, "ACT.trigger")));
+        Assert.Empty(LedClassDevice.RestoreSaved(_temp.FullName, state));
+    }
+
+    [Fact]
+    public void Led_opened_again_after_kill_9_keeps_the_real_original_trigger()
+    {
+        var dir = MakeLed("PWR", "none [default-on] mmc0");
+        var state = Path.Combine(_temp.FullName, "run-leds");
+        _ = LedClassDevice.Open("PWR", _temp.FullName, state);
+        File.WriteAllText(Path.Combine(dir, "trigger"), "[none] default-on mmc0");
+
+        // Opened again without RestoreSaved (the same LED in the next run): the saved trigger is the original.
+        var second = LedClassDevice.Open("PWR", _temp.FullName, state);
+        Assert.Equal("default-on", second.OriginalTrigger);
+        second.Dispose();
+        Assert.Equal("default-on", File.ReadAllText(Path.Combine(dir, "trigger")));
+        Assert.False(File.Exists(Path.Combine(state, "PWR.trigger")));
+    }
+
+    [Fact]
     public void Led_class_device_that_does_not_exist_is_an_io_error()
     {
         Assert.ThrowsAny<IOException>(() => LedClassDevice.Open("nope", _temp.FullName));

@@ -140,6 +140,17 @@ internal sealed class GatewayProcess : IDisposable
         return document.RootElement.Clone();
     }
 
+    /// <summary>One of the status's service-wide counters (0 when absent).</summary>
+    public long Counter(string name)
+    {
+        var status = Status();
+        if (status.TryGetProperty("status", out var inner))
+        {
+            status = inner;
+        }
+        return status.TryGetProperty("counters", out var counters) && counters.TryGetProperty(name, out var value) ? value.GetInt64() : 0;
+    }
+
     /// <summary>The status's sessions array.</summary>
     public IReadOnlyList<JsonElement> Sessions()
     {

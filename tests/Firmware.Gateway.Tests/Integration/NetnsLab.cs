@@ -65,6 +65,22 @@ internal sealed class NetnsLab : IDisposable
         return netns;
     }
 
+    /// <summary>A server and one client on host 1, both up; returns the client's namespace.</summary>
+    public (string ClientNs, GatewayProcess Server, GatewayProcess Client) StartPair(JsonObject? serverConfig = null, JsonObject? clientConfig = null)
+    {
+        var upTimeout = TimeSpan.FromSeconds(30);
+        var server = StartGateway("server", ServerNamespace, serverConfig ?? ServerConfig());
+        server.WaitForLog("server listening", upTimeout);
+        var clientNs = AddHost(1);
+        var client = StartGateway("client", clientNs, clientConfig ?? ClientConfig());
+        client.WaitForLog("tunnel up", upTimeout);
+        server.WaitForLog("session up", upTimeout);
+        return (clientNs, server, client);
+    }
+
+    /// <summary>Starts a command inside a namespace in the background (a traffic generator, an attacker).</summary>
+    public static BackgroundProcess StartIn(string netns, params string[] command) => BackgroundProcess.Start(["ip", "netns", "exec", netns, .. command]);
+
     public GatewayProcess StartGateway(string name, string netns, JsonObject config, IReadOnlyList<string>? launcher = null)
     {
         var gateway = GatewayProcess.Start(name, netns, Path.Combine(_root, name), config, launcher);

@@ -58,7 +58,7 @@ public sealed class TunnelIntegrationTests(ITestOutputHelper output)
     {
         var clock = Stopwatch.StartNew();
         using var lab = new NetnsLab();
-        var (clientNs, _, _) = StartPair(lab);
+        var (clientNs, _, _) = lab.StartPair();
 
         var data = Path.Combine(Path.GetTempPath(), $"pgw-integ-{Guid.NewGuid():N}.bin");
         try
@@ -137,7 +137,7 @@ public sealed class TunnelIntegrationTests(ITestOutputHelper output)
         using var lab = new NetnsLab();
         static JsonObject Ppp() => new() { ["lcpEchoIntervalSeconds"] = 2, ["lcpEchoFailures"] = 3 };
         // One address in the pool: the next client gets one only if the dead client's was given back.
-        var (clientNs, server, client) = StartPair(lab, NetnsLab.ServerConfig(poolSize: 1, ppp: Ppp()), NetnsLab.ClientConfig(ppp: Ppp()));
+        var (clientNs, server, client) = lab.StartPair(NetnsLab.ServerConfig(poolSize: 1, ppp: Ppp()), NetnsLab.ClientConfig(ppp: Ppp()));
         var address = Assert.Single(server.Sessions()).GetProperty("remoteAddress").GetString();
 
         // Cut the wire first so not even the kernel's FIN/RST reaches the server: only LCP echoes can tell.
@@ -163,7 +163,7 @@ public sealed class TunnelIntegrationTests(ITestOutputHelper output)
     {
         var clock = Stopwatch.StartNew();
         using var lab = new NetnsLab();
-        var (clientNs, server, client) = StartPair(lab);
+        var (clientNs, server, client) = lab.StartPair();
         NetnsLab.AssertPingWithin(clientNs, NetnsLab.ServerTunnelAddress, TimeSpan.FromSeconds(10));
 
         var mark = client.LogMark;
@@ -225,7 +225,7 @@ public sealed class TunnelIntegrationTests(ITestOutputHelper output)
     {
         var clock = Stopwatch.StartNew();
         using var lab = new NetnsLab();
-        var (clientNs, server, client) = StartPair(lab);
+        var (clientNs, server, client) = lab.StartPair();
         var attackerNs = lab.AddHost(9);
         NetnsLab.AssertPingWithin(clientNs, NetnsLab.ServerTunnelAddress, TimeSpan.FromSeconds(10));
         var sessionBefore = Assert.Single(server.Sessions());
@@ -261,6 +261,10 @@ print(sent)
             "the session was re-established");
         Assert.Equal(1, client.CountLog("tunnel up"));
         Assert.False(server.HasExited, "the server died");
+        // What reached no session is counted, so the flood shows in the status.
+        Assert.True(server.Counter("greUnknownSession") >= 65535, $"greUnknownSession {server.Counter("greUnknownSession")}");
+        Assert.True(server.Counter("greTooShort") + server.Counter("greKeyMissing") + server.Counter("greWrongVersion") > 0,
+            "malformed GRE is counted by reason");
         output.WriteLine($"session drops after the flood: {sessionAfter.GetProperty("drops")}; took {clock.Elapsed.TotalSeconds:0.0} s");
     }
 
@@ -298,18 +302,5 @@ print(sent)
         Assert.Equal(0, server.CountLog("session up"));
         server.WaitForLog("locked out", TimeSpan.FromSeconds(1), mark);
         output.WriteLine($"took {clock.Elapsed.TotalSeconds:0.0} s");
-    }
-
-    /// <summary>A server and one client on host 1, both up; returns the client's namespace.</summary>
-    private static (string ClientNs, GatewayProcess Server, GatewayProcess Client) StartPair(NetnsLab lab,
-        JsonObject? serverConfig = null, JsonObject? clientConfig = null)
-    {
-        var server = lab.StartGateway("server", lab.ServerNamespace, serverConfig ?? NetnsLab.ServerConfig());
-        server.WaitForLog("server listening", UpTimeout);
-        var clientNs = lab.AddHost(1);
-        var client = lab.StartGateway("client", clientNs, clientConfig ?? NetnsLab.ClientConfig());
-        client.WaitForLog("tunnel up", UpTimeout);
-        server.WaitForLog("session up", UpTimeout);
-        return (clientNs, server, client);
     }
 }

@@ -18,7 +18,7 @@ public sealed class AuthParserTests
         public void Send(PppProtocol protocol, ReadOnlySpan<byte> packet) => Packets.Add(packet.ToArray());
     }
 
-    private static InMemoryUserStore Users()
+    internal static InMemoryUserStore Users()
     {
         var users = new InMemoryUserStore();
         users.Set("alice", UserSecret.FromPassword("s3cret!"));
@@ -36,7 +36,7 @@ public sealed class AuthParserTests
         return (authenticator, output, identifier);
     }
 
-    private static byte[] Packet(byte code, byte identifier, int lengthField, params byte[][] parts)
+    internal static byte[] Packet(byte code, byte identifier, int lengthField, params byte[][] parts)
     {
         var body = parts.SelectMany(p => p).ToArray();
         return [code, identifier, (byte)(lengthField >> 8), (byte)lengthField, .. body];

@@ -265,6 +265,42 @@ public sealed class MppeSessionTests
         Assert.Equal(0, link.ServerLayer!.TotalDroppedPackets);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void CCP_renegotiated_on_an_open_link_closes_it_instead_of_reusing_the_key_stream(bool stateless)
+    {
+        using var link = new MppeLink(Only(128, stateless), Only(128, stateless));
+        link.Start();
+        AssertTraffic(link, 5);
+
+        // The client's CCP renegotiates (as pppd does when its CCP restarts): a new Configure-Request on an
+        // open link. Start keys depend only on the authentication, so new ciphers would start over at count 0.
+        link.ClientLayer!.Ccp.Automaton.Down();
+        link.ClientLayer.Ccp.Automaton.Up();
+        link.Run(TimeSpan.FromSeconds(5));
+        for (var i = 0; i < 5; i++)
+        {
+            MppeLink.Send(link.Client, MppeLink.Packet(100 + i, fromClient: true));
+            MppeLink.Send(link.Server, MppeLink.Packet(100 + i, fromClient: false));
+        }
+        link.Pump();
+
+        // No two encrypted frames of one sender ever share a coherency count (same count, same key stream).
+        foreach (var output in new[] { link.ClientOut, link.ServerOut })
+        {
+            var counts = output.AllSent
+                .Where(f => PppFrame.TryDecode(f, out var protocol, out _) && protocol == PppProtocol.CompressedDatagram)
+                .Select(f => PppFrame.TryDecode(f, out _, out var payload) ? MppeHeader.CoherencyCount(payload) : -1)
+                .ToList();
+            Assert.NotEmpty(counts);
+            Assert.Equal(counts.Count, counts.Distinct().Count());
+        }
+        Assert.Contains("reuse its key stream", link.ClientOut.ReasonOf(PppSessionEventKind.LinkDown) ?? link.Client.LastReason ?? "", StringComparison.Ordinal);
+        Assert.NotEqual(PppPhase.Network, link.Client.Phase);
+        Assert.NotEqual(PppPhase.Network, link.Server.Phase);
+    }
+
     [Fact]
     public void Plain_IP_is_dropped_once_MPPE_is_up_even_when_not_required()
     {

@@ -128,7 +128,7 @@ public sealed class GreWindowTests
     }
 
     [Fact]
-    public void A_packet_far_ahead_flushes_the_buffer_and_counts_the_holes()
+    public void A_packet_ahead_of_the_buffer_within_the_receive_window_flushes_it_and_counts_the_holes()
     {
         using var window = Window(new GreWindowOptions { ReorderCapacity = 4 });
         Receive(window, 0);
@@ -140,12 +140,55 @@ public sealed class GreWindowTests
     }
 
     [Fact]
+    public void A_run_beyond_the_receive_window_moves_the_window_once_confirmed()
+    {
+        using var window = Window(new GreWindowOptions { ReorderCapacity = 4, LocalReceiveWindow = 64 });
+        Receive(window, 0);
+        Receive(window, 2);
+        // The peer moved on after 1000 lost packets: the first two of the run are dropped, the third confirms it.
+        Assert.Equal(GreReceiveStatus.OutOfWindow, Receive(window, 1000));
+        Assert.Equal(GreReceiveStatus.OutOfWindow, Receive(window, 1001));
+        Assert.Equal(GreReceiveStatus.Delivered, Receive(window, 1003));
+        Assert.Equal([0u, 2u, 1003u], _host.DeliveredTags);
+        Assert.Equal(1001, window.Counters.Lost); // 1, 3..1002
+        Assert.Equal(2, window.Counters.OutOfWindow);
+        Assert.Equal(1, window.Counters.Resynchronised);
+        Assert.Equal(GreReceiveStatus.Delivered, Receive(window, 1004));
+    }
+
+    [Fact]
+    public void One_forged_packet_far_ahead_is_dropped_and_the_peers_traffic_goes_on()
+    {
+        using var window = Window();
+        for (uint i = 0; i < 5; i++)
+        {
+            Receive(window, i);
+        }
+        // Spoofed: the peer's address and call ID, a sequence number a million ahead.
+        Assert.Equal(GreReceiveStatus.OutOfWindow, Receive(window, 1_000_000));
+        Assert.Equal(GreReceiveStatus.OutOfWindow, Receive(window, 1_000_001));
+        // The real peer's next packet is still in order, and it cancels the forged run.
+        Assert.Equal(GreReceiveStatus.Delivered, Receive(window, 5));
+        Assert.Equal(GreReceiveStatus.OutOfWindow, Receive(window, 1_000_002));
+        for (uint i = 6; i < 50; i++)
+        {
+            Assert.Equal(GreReceiveStatus.Delivered, Receive(window, i));
+        }
+        Assert.Equal(Enumerable.Range(0, 50).Select(i => (uint)i), _host.DeliveredTags);
+        Assert.Equal(3, window.Counters.OutOfWindow);
+        Assert.Equal(0, window.Counters.Resynchronised);
+        Assert.Equal(0, window.Counters.Lost);
+    }
+
+    [Fact]
     public void A_huge_jump_is_bounded_work()
     {
         using var window = Window();
         Receive(window, 0);
-        Assert.Equal(GreReceiveStatus.Delivered, Receive(window, 0x7FFF_0000));
-        Assert.Equal(0x7FFE_FFFF, window.Counters.Lost);
+        Receive(window, 0x7FFF_0000);
+        Receive(window, 0x7FFF_0001);
+        Assert.Equal(GreReceiveStatus.Delivered, Receive(window, 0x7FFF_0002));
+        Assert.Equal(0x7FFF_0001, window.Counters.Lost);
         // Half the sequence space behind is "too old", never "ahead".
         Assert.Equal(GreReceiveStatus.TooOld, Receive(window, 5));
     }

@@ -199,6 +199,36 @@ public sealed class MppeCipherTests
         Assert.Equal(MppeDecryptStatus.Ok, decryptor.Decrypt(frames[187]));
     }
 
+    [Fact]
+    public void Stateless_long_jumps_draw_on_a_key_change_budget_that_refills_with_time()
+    {
+        var random = new Random(21);
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        using var encryptor = new MppeEncryptor(StartKey, MppeKeyStrength.Bits128, stateless: true);
+        using var decryptor = new MppeDecryptor(StartKey, MppeKeyStrength.Bits128, stateless: true, time: time);
+        var frames = new List<byte[]>();
+        for (var n = 0; n < 4096 + 2600; n++)
+        {
+            var frame = Plain(random, 10);
+            encryptor.Encrypt(frame);
+            frames.Add(frame);
+        }
+
+        // A real burst of 300 lost packets resynchronises at once (301 steps from the start count 4095).
+        Assert.Equal(MppeDecryptStatus.Ok, decryptor.Decrypt(frames[300]));
+        // Forged-looking jumps of 2048: the budget (4096 key changes a second) covers one more, then they are refused.
+        Assert.Equal(MppeDecryptStatus.Ok, decryptor.Decrypt(frames[300 + 2048]));
+        Assert.Equal(MppeDecryptStatus.Dropped, decryptor.Decrypt(frames[300 + 4096]));
+        Assert.Equal(MppeDropReason.KeyChangeBudget, decryptor.LastDropReason);
+        Assert.Equal(1, decryptor.DroppedPackets(MppeDropReason.KeyChangeBudget));
+        // Ordinary traffic is never held back by the budget.
+        Assert.Equal(MppeDecryptStatus.Ok, decryptor.Decrypt(frames[300 + 2049]));
+        Assert.Equal(MppeDecryptStatus.Ok, decryptor.Decrypt(frames[300 + 2049 + 200]));
+        // Half a second later half the budget is back: a 2000-count step passes again.
+        time.Advance(TimeSpan.FromSeconds(0.5));
+        Assert.Equal(MppeDecryptStatus.Ok, decryptor.Decrypt(frames[300 + 2049 + 200 + 2000]));
+    }
+
     [Theory]
     [InlineData(MppeKeyStrength.Bits40, 10, 1)]
     [InlineData(MppeKeyStrength.Bits128, 10, 1)]

@@ -75,6 +75,7 @@ public sealed class PppEncryptionLayerTests
         public bool Required => true;
         public IPppDataTransform? Transform { get; } = new XorTransform();
         public string? FailureReason => ControlProtocol.Automaton.LastReason;
+        public string? FatalReason => null;
         public string? Description => "XOR";
         public int Authenticated { get; private set; }
 

@@ -255,9 +255,4 @@ public sealed class PppRobustnessTests
         Assert.True(link.A.DroppedFrames > 0);
         Assert.True(link.AOut.AllSent.All(f => f.Length <= PppAutomaton.MaxPacketLength + PppFrame.MaxHeaderLength));
     }
-
-    private sealed class ListOutput(List<byte[]> sent) : IPppControlOutput
-    {
-        public void SendControl(PppProtocol protocol, ReadOnlySpan<byte> packet) => sent.Add(packet.ToArray());
-    }
 }

@@ -137,6 +137,12 @@ internal sealed class RecordingOutput : IPppSessionOutput
     public string? ReasonOf(PppSessionEventKind kind) => Events.LastOrDefault(e => e.Kind == kind)?.Reason;
 }
 
+/// <summary>A control protocol's packets, recorded in the list given.</summary>
+internal sealed class ListOutput(List<byte[]> sent) : IPppControlOutput
+{
+    public void SendControl(PppProtocol protocol, ReadOnlySpan<byte> packet) => sent.Add(packet.ToArray());
+}
+
 /// <summary>Two sessions back to back over in-memory queues on one fake clock.</summary>
 internal sealed class BackToBack : IDisposable
 {

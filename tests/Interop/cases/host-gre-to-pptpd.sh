@@ -45,7 +45,7 @@ SCRIPT
     guest "grep -q 'rcvd \[LCP ConfReq id=0x1 <magic 0x5047574b>\]' $guest_server_log"
   wait_until 20 "guest -> host: GRE carrying pppd's LCP Configure-Ack for it" \
     bash -c "test \"\$(tshark -n -r '$artifacts/$case_name.pcap' -Y 'ip.src == $vm_guest_ip && gre && lcp && ppp.code == 2' 2>/dev/null | wc -l)\" -gt 0"
-  check "pppd's log shows the exchange" guest "grep -E 'LCP Conf(Req|Ack)' $guest_server_log | head -4"
+  check_within 10 "pppd's log shows the exchange" guest "grep -E 'LCP Conf(Req|Ack)' $guest_server_log | head -4"
   check "host raw GRE socket received pptpd's packets" test -s "$artifacts/$case_name.gre-received.bin"
   host_stop control
 }

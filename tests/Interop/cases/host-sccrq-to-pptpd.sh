@@ -29,9 +29,12 @@ run_case() {
   check "protocol version 1.0" test "$(be16 "$hex" 12)" -eq $((0x0100))
   check "result code 1 (successful channel establishment)" test "$((16#${hex:28:2}))" -eq 1
   step "pptpd says: framing caps $(be32 "$hex" 16), bearer caps $(be32 "$hex" 20), max channels $(be16 "$hex" 24), firmware 0x$(printf %04x "$(be16 "$hex" 26)"), host \"$(tail -c +29 "$reply" | head -c 64 | tr -d '\0')\", vendor \"$(tail -c +93 "$reply" | head -c 64 | tr -d '\0')\""
-  check "pptpd logged the request" guest "grep -i 'START CTRL CONN RPLY' /var/log/messages"
-  check "capture: tshark decodes a Start-Control-Connection-Reply from the guest" \
-    test "$(pcap_count "$artifacts/$case_name.pcap" "ip.src == $vm_guest_ip && pptp.control_message_type == 2")" -eq 1
+  check_within 10 "pptpd logged the request" guest "grep -i 'START CTRL CONN RPLY' /var/log/messages"
+  local sccrp_filter="ip.src == $vm_guest_ip && pptp.control_message_type == 2"
+  check_within 15 "capture: tshark decodes a Start-Control-Connection-Reply from the guest" \
+    pcap_at_least "$artifacts/$case_name.pcap" "$sccrp_filter" 1
+  check "capture: exactly one Start-Control-Connection-Reply" \
+    test "$(pcap_count "$artifacts/$case_name.pcap" "$sccrp_filter")" -eq 1
   # On the wire, without the host's shell and connect time: SCCRQ frame -> SCCRP frame.
   local times
   times=$(tshark -n -r "$artifacts/$case_name.pcap" -Y 'pptp.control_message_type' \

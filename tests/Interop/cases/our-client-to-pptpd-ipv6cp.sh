@@ -10,8 +10,8 @@ run_case() {
   our_client_session_up
   wait_until 10 "pppd logged how IPv6CP ended" \
     guest "grep -qE 'Protocol-Reject for .IPv6 Control Protocol|local  LL address|remote LL address' $peer_log"
-  check "pppd's IPv6CP lines" guest "grep -E 'IPV6CP|IPv6 Control Protocol|LL address|ProtRej' $peer_log"
+  check_within 10 "pppd's IPv6CP lines" guest "grep -E 'IPV6CP|IPv6 Control Protocol|LL address|ProtRej' $peer_log"
   check "pppd did not end the link over IPv6CP" guest "! grep -qE 'Connection terminated|Terminate' $peer_log"
-  check "capture: IPv6CP went over GRE" test "$(pcap_count "$artifacts/$case_name.pcap" 'gre && ppp.protocol == 0x8057')" -gt 0
+  check_within 15 "capture: IPv6CP went over GRE" pcap_at_least "$artifacts/$case_name.pcap" 'gre && ppp.protocol == 0x8057' 1
   check_tunnel_traffic mppe
 }

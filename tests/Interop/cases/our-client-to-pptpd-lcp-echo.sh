@@ -20,16 +20,21 @@ run_case() {
   check_echo_both_ways 5 2
 
   step "freezing pptpd's pppd (SIGSTOP)"
-  local t0 ms
+  local t0 ms frozen
+  frozen=$(guest "pgrep -x pppd" | head -1)
+  [ -n "$frozen" ] || fail "no pppd to freeze"
   t0=$(now_ms)
-  guest "pkill -STOP -x pppd"
+  guest "kill -STOP $frozen"
   wait_our_log 15 "tunnel closed by the echo timeout" "tunnel closed: .*"
   ms=$(( $(now_ms) - t0 ))
   step "ours closed the tunnel $ms ms after pppd froze"
-  check "the reason names the missing echo replies" bash -c "grep -E 'tunnel closed: ' '$(host_log gateway)' | grep -iE 'echo'"
-  check "within the echo timeout (<= 10 s)" test "$ms" -le 10000
-  guest "pkill -CONT -x pppd" || true
-  wait_until 20 "the frozen pppd ended after it was resumed" guest "! pgrep -x pppd"
+  check_within 10 "the reason names the missing echo replies" bash -c "grep -E 'tunnel closed: ' '$(host_log gateway)' | grep -iE 'echo'"
+  # The first unanswered echo goes up to one interval after the freeze, then three intervals fail: 8 s, plus
+  # the guest command channel's latency under TCG on a loaded machine.
+  check "within the echo timeout (<= 12 s)" test "$ms" -le 12000
+  guest "kill -CONT $frozen" || true
+  # That pppd by its pid: ours redials within seconds, and the new call runs a new pppd.
+  wait_until 20 "the frozen pppd ($frozen) ended after it was resumed" guest "[ ! -d /proc/$frozen ]"
 
   wait_until 40 "ours redialled: tunnel up again" host_has_tunnel_address 10.0.0.
   local ends_before clears_before

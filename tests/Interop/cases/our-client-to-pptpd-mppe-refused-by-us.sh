@@ -16,5 +16,5 @@ run_case() {
   our_client_config "$artifacts/$case_name.config.json" "$vm_guest_ip" "$interop_user" "$interop_password"
   our_gateway_start "$artifacts/$case_name.config.json"
   check_client_clean_failure "pppd ended the link" "peer closed the link: MPPE required but not available"
-  check "pptpd's pppd logged why" guest "grep -iE 'MPPE required' $guest_server_log"
+  check_within 10 "pptpd's pppd logged why" guest "grep -iE 'MPPE required' $guest_server_log"
 }

@@ -12,5 +12,5 @@ run_case() {
   our_client_config "$artifacts/$case_name.config.json" "$vm_guest_ip" "$interop_user" "$interop_password"
   our_gateway_start "$artifacts/$case_name.config.json"
   check_client_clean_failure "peer refused MPPE" "peer refused MPPE \(CCP Configure-Reject\), encryption required"
-  check "pptpd's pppd: no MPPE, link terminated" guest "grep -E 'Connection terminated|Terminat' $guest_server_log"
+  check_within 10 "pptpd's pppd: no MPPE, link terminated" guest "grep -E 'Connection terminated|Terminat' $guest_server_log"
 }

@@ -10,7 +10,7 @@ our_mppe_required=true
 
 run_case() {
   our_client_session_up
-  check "pptpd's pppd: peer authorized" guest "grep -E 'peer from calling number $vm_host_ip authorized' $peer_log"
+  check_within 10 "pptpd's pppd: peer authorized" guest "grep -E 'peer from calling number $vm_host_ip authorized' $peer_log"
   check_peer_mppe 128
   check_our_encryption "MPPE-128 stateless"
   check_tunnel_traffic mppe

@@ -21,10 +21,10 @@ run_case() {
   step "SIGTERM to our gateway"
   our_gateway_signal_and_wait TERM 15
   wait_until 20 "pptp-linux's pppd exited" guest "! pgrep -x pppd"
-  check "pppd logged the hang-up" guest "grep -E 'Modem hangup|Connection terminated' $peer_log"
-  check "pptp-linux logged the call cleared / control connection stopped by ours" \
+  check_within 10 "pppd logged the hang-up" guest "grep -E 'Modem hangup|Connection terminated' $peer_log"
+  check_within 10 "pptp-linux logged the call cleared / control connection stopped by ours" \
     guest "grep -iE 'pptp.*(clear|stop|disconnect|clos)' /var/log/messages"
-  check "our log: the session was closed on shutdown" grep -E 'session closed' "$(host_log gateway)"
+  check_within 10 "our log: the session was closed on shutdown" grep -E 'session closed' "$(host_log gateway)"
 
   step "second session, then kill -9 pppd"
   our_server_session_up
@@ -34,5 +34,6 @@ run_case() {
   wait_our_log 12 "session closed after pppd was killed" "session closed: .*"
   local ms=$(( $(now_ms) - t0 ))
   step "ours noticed after $ms ms"
-  check "ours noticed within the echo timeout (<= 9 s)" test "$ms" -le 9000
+  # 2 s x (3 + 1) at most, plus the guest command channel's latency under TCG on a loaded machine.
+  check "ours noticed within the echo timeout (<= 12 s)" test "$ms" -le 12000
 }

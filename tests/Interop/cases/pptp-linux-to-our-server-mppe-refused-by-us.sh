@@ -12,5 +12,5 @@ run_case() {
   our_server_start
   guest_client_dial
   check_server_clean_failure "pppd ended the link" "peer closed the link: MPPE required but not available"
-  check "pptp-linux's pppd logged why" guest "grep -iE 'MPPE required' $guest_client_log"
+  check_within 10 "pptp-linux's pppd logged why" guest "grep -iE 'MPPE required' $guest_client_log"
 }

@@ -9,5 +9,5 @@ run_case() {
   our_server_start
   guest_client_dial
   check_server_clean_failure "peer refused MPPE" "peer refused MPPE \(CCP Configure-Reject\), encryption required"
-  check "pptp-linux's pppd: link terminated" guest "grep -E 'Connection terminated|Terminat' $guest_client_log"
+  check_within 10 "pptp-linux's pppd: link terminated" guest "grep -E 'Connection terminated|Terminat' $guest_client_log"
 }

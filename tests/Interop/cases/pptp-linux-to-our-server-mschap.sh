@@ -10,7 +10,7 @@ our_mppe_required=true
 
 run_case() {
   our_server_session_up
-  check "pptp-linux's pppd: authentication succeeded" guest "grep -E '(CHAP|PAP) authentication succeeded' $peer_log"
+  check_within 10 "pptp-linux's pppd: authentication succeeded" guest "grep -E '(CHAP|PAP) authentication succeeded' $peer_log"
   check_peer_mppe 128
   check_our_encryption "MPPE-128 stateless"
   check_tunnel_traffic mppe

@@ -10,7 +10,7 @@ our_mppe_required=false
 
 run_case() {
   our_server_session_up
-  check "pptp-linux's pppd: authentication succeeded" guest "grep -E '(CHAP|PAP) authentication succeeded' $peer_log"
+  check_within 10 "pptp-linux's pppd: authentication succeeded" guest "grep -E '(CHAP|PAP) authentication succeeded' $peer_log"
   check_peer_mppe none
   check_our_encryption "off"
   check_tunnel_traffic clear

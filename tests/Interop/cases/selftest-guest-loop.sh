@@ -17,13 +17,13 @@ run_case() {
   step "link up $(( $(now_ms) - t0 )) ms after pppd started"
   require "server ppp0 up" guest_wait_ppp_up ppp0 20
 
-  check "server: MS-CHAPv2 peer authenticated" \
+  check_within 10 "server: MS-CHAPv2 peer authenticated" \
     guest "grep -E 'peer from calling number .* authorized' $guest_server_log"
-  check "client: CHAP (MS-CHAPv2) authentication succeeded" \
+  check_within 10 "client: CHAP (MS-CHAPv2) authentication succeeded" \
     guest "grep 'CHAP authentication succeeded' $guest_client_log"
-  check "server: MPPE 128-bit stateless" \
+  check_within 10 "server: MPPE 128-bit stateless" \
     guest "grep 'MPPE 128-bit stateless compression enabled' $guest_server_log"
-  check "client: MPPE 128-bit stateless" \
+  check_within 10 "client: MPPE 128-bit stateless" \
     guest "grep 'MPPE 128-bit stateless compression enabled' $guest_client_log"
   check "ping client -> server through the tunnel (10.0.0.2 -> 10.0.0.1)" \
     guest "ip netns exec pptpc ping -c 3 -i 0.3 -W 3 10.0.0.1"
@@ -38,8 +38,8 @@ run_case() {
 
   # What crossed the veth must be GRE carrying MPPE (PPP protocol 0x00FD), not plain IP.
   guest_capture_stop_and_fetch "$artifacts/$case_name.pcap"
-  check "capture: PPTP control messages on TCP 1723" \
-    test "$(pcap_count "$artifacts/$case_name.pcap" 'pptp')" -gt 0
+  check_within 15 "capture: PPTP control messages on TCP 1723" \
+    pcap_at_least "$artifacts/$case_name.pcap" 'pptp' 1
   check "capture: GRE frames carrying MPPE-compressed data (ppp.protocol == 0x00fd)" \
     bash -c "n=\$(tshark -n -r '$artifacts/$case_name.pcap' -Y 'gre && ppp.protocol == 0x00fd' 2>/dev/null | wc -l); echo \"\$n MPPE frames\"; ((n > 100))"
   check "capture: no clear IP between 10.0.0.x on the veth" \
