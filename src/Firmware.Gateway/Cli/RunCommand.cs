@@ -132,7 +132,13 @@ internal static partial class RunCommand
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
         using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; _ = Task.Run(config.Reload); });
-        SystemdNotify.Send("READY=1");
+        using var notifier = SystemdNotifier.FromEnvironment(environment.GetEnvironment);
+        notifier.Send("READY=1\nSTATUS=" + service.StatusLine());
+        await using var watchdog = SystemdNotifier.WatchdogInterval(environment.GetEnvironment, Environment.ProcessId) is { } interval
+            && notifier.Enabled
+            ? new SystemdWatchdog(notifier, interval, service.CheckLoopsAsync, service.StatusLine, TimeProvider.System, logger)
+            : null;
+        watchdog?.Start();
 
         try
         {
@@ -141,7 +147,12 @@ internal static partial class RunCommand
         catch (OperationCanceledException)
         {
         }
-        SystemdNotify.Send("STOPPING=1");
+        notifier.Send("STOPPING=1");
+        // No pings while the loops shut down: a slow stop is systemd's TimeoutStopSec, not a hang.
+        if (watchdog is not null)
+        {
+            await watchdog.DisposeAsync().ConfigureAwait(false);
+        }
         await service.DisposeAsync().ConfigureAwait(false);
         LogExit(logger);
         return GatewayCommandLine.ExitCodes.Ok;
@@ -220,28 +231,5 @@ internal static partial class RunCommand
             lines.Add("no tunnels");
         }
         return lines;
-    }
-}
-
-/// <summary>sd_notify without libsystemd: one datagram to $NOTIFY_SOCKET, when systemd gave us one.</summary>
-internal static class SystemdNotify
-{
-    public static void Send(string state)
-    {
-        var path = Environment.GetEnvironmentVariable("NOTIFY_SOCKET");
-        if (string.IsNullOrEmpty(path))
-        {
-            return;
-        }
-        try
-        {
-            using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Unspecified);
-            // An '@' names an abstract socket: its first byte is NUL.
-            var endpoint = new System.Net.Sockets.UnixDomainSocketEndPoint(path[0] == '@' ? "\0" + path[1..] : path);
-            socket.SendTo(System.Text.Encoding.UTF8.GetBytes(state), endpoint);
-        }
-        catch (System.Net.Sockets.SocketException)
-        {
-        }
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Firmware.Gateway.Configuration;
 using Firmware.Gateway.Hooks;
+using Firmware.Platform.Linux;
 using Firmware.Platform.Netlink;
 using Firmware.Protocol.Auth;
 using Firmware.Protocol.Ppp;
@@ -53,7 +54,7 @@ internal sealed partial class GatewayContext
     public AuthEnvironment AuthEnvironment(TunnelSession session, PppOptions ppp) => new()
     {
         Time = Time,
-        Random = System.Security.Cryptography.RandomNumberGenerator.Fill,
+        Random = SystemRandom.Fill,
         Dispatch = session.Post,
         Options = PppOptionsBuilder.Auth(ppp),
     };

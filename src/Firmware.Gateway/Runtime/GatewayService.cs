@@ -201,6 +201,47 @@ internal sealed partial class GatewayService : IAsyncDisposable
 
     public int ServerSessionCount => _server?.Sessions.Count(s => s.State == TunnelState.Up) ?? 0;
 
+    /// <summary>
+    /// The watchdog's question: null when the GRE receive loop and the server's accept loop run and every
+    /// tunnel's loop answers a probe within <paramref name="timeout"/>; otherwise what is stuck.
+    /// </summary>
+    public async Task<string?> CheckLoopsAsync(TimeSpan timeout)
+    {
+        var context = _context;
+        if (context is null)
+        {
+            return "the gateway has not started";
+        }
+        if (!context.Gre.IsRunning)
+        {
+            return "the GRE receive loop has stopped";
+        }
+        if (_server is { IsAccepting: false })
+        {
+            return "the server's TCP 1723 accept loop has stopped";
+        }
+        var probes = AllSessions.Select(s => (Session: s, Answer: s.PingLoopAsync())).ToList();
+        try
+        {
+            await Task.WhenAll(probes.Select(p => p.Answer)).WaitAsync(timeout, _time).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            var stuck = probes.First(p => !p.Answer.IsCompleted).Session;
+            return $"tunnel {stuck.Name} has not answered for {timeout.TotalSeconds:0.###} s";
+        }
+        return null;
+    }
+
+    /// <summary>One line for systemd's STATUS= (systemctl status shows it).</summary>
+    public string StatusLine()
+    {
+        var clients = Clients;
+        var up = clients.Count(c => c.Phase == ClientPhase.Up);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{(_server is null ? "no server" : $"server: {ServerSessionCount} session(s) up")}; clients: {up} of {clients.Count} up");
+    }
+
     /// <summary>Applies an accepted config change: only what changed is restarted.</summary>
     public async Task ApplyAsync(GatewayConfig next, ConfigDiff diff)
     {

@@ -81,6 +81,9 @@ public sealed class GreMultiplexer : IAsyncDisposable
 
     public void Start() => _loop = Task.Run(() => ReceiveLoopAsync(_stop.Token));
 
+    /// <summary>True while the receive loop runs (the watchdog asks).</summary>
+    public bool IsRunning => _loop is { IsCompleted: false };
+
     public bool Register(IPAddress peer, ushort localCallId, IGreReceiver receiver)
         => _sessions.TryAdd((RawGreSocket.AddressKey(peer), localCallId), receiver);
 

@@ -1,4 +1,5 @@
 using Firmware.Gateway.Configuration;
+using Firmware.Platform.Linux;
 using Firmware.Protocol.Auth;
 using Firmware.Protocol.Ppp;
 using Firmware.Protocol.Ppp.Ipcp;
@@ -35,6 +36,7 @@ internal static class PppOptionsBuilder
     {
         HostName = Environment.MachineName,
         VendorString = "pptp-gateway",
+        RandomFill = SystemRandom.Fill,
     };
 
     public static AuthOptions Auth(PppOptions ppp) => new()

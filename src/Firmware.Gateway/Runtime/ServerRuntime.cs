@@ -97,6 +97,9 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IAsyncDisposab
     /// <summary>Users changed in the config: new logins use the new set; live sessions stay.</summary>
     public void ReplaceUsers(IEnumerable<UserOptions> users) => _users = ConfigUserStore.From(users);
 
+    /// <summary>True while the TCP 1723 accept loop runs (the watchdog asks).</summary>
+    public bool IsAccepting => _acceptLoop is { IsCompleted: false };
+
     public void Start()
     {
         _listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Firmware.Platform.Linux;
 using Firmware.Protocol;
 using Firmware.Protocol.Gre;
 using Firmware.Protocol.Ppp;
@@ -246,6 +247,16 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
 
     private void Dispatch(Action action) => Post(action);
 
+    /// <summary>
+    /// Completes once the tunnel's loop has run everything queued before it: the watchdog's liveness probe.
+    /// A loop that has already finished answers at once.
+    /// </summary>
+    public Task PingLoopAsync()
+    {
+        var answered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return _loop.Post(() => answered.TrySetResult()) ? answered.Task : Task.CompletedTask;
+    }
+
     /// <summary>From the TUN reader: an IP packet at buffer[HeaderRoom..]. Takes ownership on true.</summary>
     public bool PostTun(byte[] buffer, int offset, int length) => _loop.PostPacket(SessionWorkKind.TunPacket, buffer, offset, length);
 
@@ -490,7 +501,7 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
             return;
         }
         var ppp = _host.PreparePpp(this, _options.Ppp);
-        _ppp = new PppSession(ppp, this, _options.AuthFactory, _time, System.Security.Cryptography.RandomNumberGenerator.Fill,
+        _ppp = new PppSession(ppp, this, _options.AuthFactory, _time, SystemRandom.Fill,
             Dispatch, _options.EncryptionLayer);
         _ppp.Start();
         while (_early.TryDequeue(out var early))

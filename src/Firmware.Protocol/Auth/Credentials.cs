@@ -11,7 +11,7 @@ public enum AuthRole
     Peer,
 }
 
-/// <summary>Fills a span with unpredictable bytes (production: <c>RandomNumberGenerator.Fill</c>).</summary>
+/// <summary>Fills a span with unpredictable bytes (production: the kernel's getrandom, <c>SystemRandom.Fill</c>).</summary>
 public delegate void RandomFill(Span<byte> destination);
 
 /// <summary>

@@ -2,6 +2,6 @@ namespace Firmware.Protocol.Ppp;
 
 /// <summary>
 /// Fills <paramref name="destination"/> with random bytes: magic numbers, interface identifiers.
-/// Production passes <c>RandomNumberGenerator.Fill</c>; tests pass a seeded source so runs repeat.
+/// Production passes the kernel's getrandom (<c>SystemRandom.Fill</c>); tests pass a seeded source so runs repeat.
 /// </summary>
 public delegate void PppRandomFill(Span<byte> destination);

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Security.Cryptography;
 
 namespace Firmware.Protocol.Pptp;
 
@@ -210,8 +209,11 @@ public sealed record PptpControlOptions
     public IPAddress? LocalAddress { get; init; }
     public IPAddress? PeerAddress { get; init; }
 
-    /// <summary>Fills a span with random bytes (call IDs, serial numbers); tests inject a seeded one.</summary>
-    public Action<Span<byte>> RandomFill { get; init; } = RandomNumberGenerator.Fill;
+    /// <summary>
+    /// Fills a span with random bytes (call IDs, serial numbers). The core has no source of its own: the gateway
+    /// passes the kernel's (getrandom), tests a seeded one.
+    /// </summary>
+    public required Action<Span<byte>> RandomFill { get; init; }
 }
 
 /// <summary>RFC 2637 section 3.1.3: of two simultaneous SCCRQs, the peer with the higher IP address wins.</summary>

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Text.RegularExpressions;
 
 namespace Firmware.Gateway.Tests.Cli;
 
@@ -22,6 +23,23 @@ public sealed class PublishedBinaryTests
         Assert.Equal(2, header[4]); // ELFCLASS64
         var machine = BinaryPrimitives.ReadUInt16LittleEndian(header[18..]);
         Assert.Equal(rid == "linux-arm64" ? ElfMachineAarch64 : ElfMachineX64, machine);
+    }
+
+    /// <summary>
+    /// The binary links against glibc alone (libc, libm, the loader): a board needs no other package for it.
+    /// Libraries opened later with dlopen do not show here; the libc-only root of Arm64TunnelTests catches those.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Targets))]
+    public void Binary_needs_nothing_but_glibc(string rid)
+    {
+        var result = ProcessRunner.Run("readelf", ["--dynamic", "--program-headers", "--wide", RequireBinary(rid)]);
+        Assert.True(result.ExitCode == 0, $"readelf failed: {result.Stderr}");
+        var needed = Regex.Matches(result.Stdout, @"\(NEEDED\)\s+Shared library: \[([^\]]+)\]")
+            .Select(m => m.Groups[1].Value).Order(StringComparer.Ordinal).ToArray();
+        var loader = rid == "linux-arm64" ? "ld-linux-aarch64.so.1" : "ld-linux-x86-64.so.2";
+        Assert.Equal(new[] { loader, "libc.so.6", "libm.so.6" }.Order(StringComparer.Ordinal), needed);
+        Assert.Contains($"[Requesting program interpreter: /lib{(rid == "linux-arm64" ? "" : "64")}/{loader}]", result.Stdout, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -58,7 +58,11 @@ internal sealed class GatewayProcess : IDisposable
         }
     }
 
-    public static GatewayProcess Start(string name, string netns, string directory, JsonObject config)
+    /// <summary>
+    /// Starts `run` in <paramref name="netns"/>. <paramref name="launcher"/> is the command that is the gateway
+    /// (default: the published linux-x64 binary; e.g. qemu-aarch64-static -L ROOT with the arm64 one).
+    /// </summary>
+    public static GatewayProcess Start(string name, string netns, string directory, JsonObject config, IReadOnlyList<string>? launcher = null)
     {
         System.IO.Directory.CreateDirectory(directory);
         var configPath = Path.Combine(directory, "pptp-gateway.json");
@@ -70,14 +74,15 @@ internal sealed class GatewayProcess : IDisposable
             UseShellExecute = false,
         };
         // `ip netns exec` execs the program after entering the namespace, so the child's pid is the gateway's.
-        foreach (var argument in new[]
-        {
-            "netns", "exec", netns, RepoPaths.PublishedBinary("linux-x64"), "run",
+        string[] arguments =
+        [
+            "netns", "exec", netns, .. launcher ?? [RepoPaths.PublishedBinary("linux-x64")], "run",
             "--config", configPath,
             "--state-dir", Path.Combine(directory, "state"),
             "--run-dir", Path.Combine(directory, "run"),
             "--log-time",
-        })
+        ];
+        foreach (var argument in arguments)
         {
             info.ArgumentList.Add(argument);
         }

@@ -81,9 +81,9 @@ internal sealed class NetnsLab : IDisposable
     /// <summary>Starts a command inside a namespace in the background (a traffic generator, an attacker).</summary>
     public static BackgroundProcess StartIn(string netns, params string[] command) => BackgroundProcess.Start(["ip", "netns", "exec", netns, .. command]);
 
-    public GatewayProcess StartGateway(string name, string netns, JsonObject config)
+    public GatewayProcess StartGateway(string name, string netns, JsonObject config, IReadOnlyList<string>? launcher = null)
     {
-        var gateway = GatewayProcess.Start(name, netns, Path.Combine(_root, name), config);
+        var gateway = GatewayProcess.Start(name, netns, Path.Combine(_root, name), config, launcher);
         lock (_gateways)
         {
             _gateways.Add(gateway);

@@ -173,7 +173,7 @@ public sealed class PptpControlConnectionTests
     {
         var time = new FakeTimeProvider();
         var host = new RecordingHost();
-        var client = new PptpControlConnection(PptpControlRole.Client, new PptpControlOptions(), host, time);
+        var client = new PptpControlConnection(PptpControlRole.Client, new PptpControlOptions { RandomFill = SeededRandom.Create(0) }, host, time);
         client.Start();
         time.Advance(TimeSpan.FromSeconds(60));
         Assert.Equal(PptpTeardownReason.StartTimeout, client.TeardownReason);
@@ -185,7 +185,7 @@ public sealed class PptpControlConnectionTests
     {
         var time = new FakeTimeProvider();
         var host = new RecordingHost();
-        var server = new PptpControlConnection(PptpControlRole.Server, new PptpControlOptions(), host, time);
+        var server = new PptpControlConnection(PptpControlRole.Server, new PptpControlOptions { RandomFill = SeededRandom.Create(0) }, host, time);
         server.Start();
         time.Advance(TimeSpan.FromSeconds(60));
         Assert.Equal(PptpTeardownReason.StartTimeout, server.TeardownReason);
@@ -212,7 +212,7 @@ public sealed class PptpControlConnectionTests
     {
         var time = new FakeTimeProvider();
         var host = new RecordingHost();
-        var client = new PptpControlConnection(PptpControlRole.Client, new PptpControlOptions(), host, time);
+        var client = new PptpControlConnection(PptpControlRole.Client, new PptpControlOptions { RandomFill = SeededRandom.Create(0) }, host, time);
         client.Start();
         client.OnBytesReceived(PptpControlCodec.Encode(new StartControlConnectionReply()));
         client.Stop();
@@ -311,7 +311,7 @@ public sealed class PptpControlConnectionTests
         // Server before SCCRQ: anything else is a protocol violation and closes the connection.
         var time = new FakeTimeProvider();
         var host = new RecordingHost();
-        var server = new PptpControlConnection(PptpControlRole.Server, new PptpControlOptions(), host, time);
+        var server = new PptpControlConnection(PptpControlRole.Server, new PptpControlOptions { RandomFill = SeededRandom.Create(0) }, host, time);
         server.Start();
         server.OnBytesReceived(PptpControlCodec.Encode(new OutgoingCallRequest { CallId = 1 }));
         Assert.Equal(PptpTeardownReason.ProtocolViolation, server.TeardownReason);
@@ -332,7 +332,7 @@ public sealed class PptpControlConnectionTests
 
         // Client before SCCRP: an echo request is dropped, the wait goes on.
         var clientHost = new RecordingHost();
-        var client = new PptpControlConnection(PptpControlRole.Client, new PptpControlOptions(), clientHost, time);
+        var client = new PptpControlConnection(PptpControlRole.Client, new PptpControlOptions { RandomFill = SeededRandom.Create(0) }, clientHost, time);
         client.Start();
         client.OnBytesReceived(PptpControlCodec.Encode(new EchoRequest()));
         Assert.Equal(PptpControlState.WaitControlReply, client.State);
@@ -366,7 +366,7 @@ public sealed class PptpControlConnectionTests
     {
         var time = new FakeTimeProvider();
         var host = new RecordingHost();
-        var server = new PptpControlConnection(PptpControlRole.Server, new PptpControlOptions(), host, time);
+        var server = new PptpControlConnection(PptpControlRole.Server, new PptpControlOptions { RandomFill = SeededRandom.Create(0) }, host, time);
         server.Start();
         server.OnBytesReceived(PptpControlCodec.Encode(new StartControlConnectionRequest { ProtocolVersion = 0x00FF }));
         Assert.Equal(StartControlResult.ProtocolVersionNotSupported, host.LastSent<StartControlConnectionReply>().ResultCode);
@@ -374,7 +374,7 @@ public sealed class PptpControlConnectionTests
 
         // A newer version is answered with ours (RFC 2637 section 3.1.2).
         var host2 = new RecordingHost();
-        var server2 = new PptpControlConnection(PptpControlRole.Server, new PptpControlOptions(), host2, time);
+        var server2 = new PptpControlConnection(PptpControlRole.Server, new PptpControlOptions { RandomFill = SeededRandom.Create(0) }, host2, time);
         server2.OnBytesReceived(PptpControlCodec.Encode(new StartControlConnectionRequest { ProtocolVersion = 0x0200 }));
         Assert.Equal(0x0100, host2.LastSent<StartControlConnectionReply>().ProtocolVersion);
         Assert.Equal(PptpControlState.Established, server2.State);
@@ -385,7 +385,7 @@ public sealed class PptpControlConnectionTests
     {
         var time = new FakeTimeProvider();
         var host = new RecordingHost();
-        var client = new PptpControlConnection(PptpControlRole.Client, new PptpControlOptions(), host, time);
+        var client = new PptpControlConnection(PptpControlRole.Client, new PptpControlOptions { RandomFill = SeededRandom.Create(0) }, host, time);
         client.Start();
         client.OnBytesReceived(PptpControlCodec.Encode(new StartControlConnectionReply { ProtocolVersion = 0x0001 }));
         Assert.Equal(StopControlReason.StopProtocol, host.LastSent<StopControlConnectionRequest>().Reason);
@@ -398,7 +398,7 @@ public sealed class PptpControlConnectionTests
     {
         var time = new FakeTimeProvider();
         var host = new RecordingHost();
-        var client = new PptpControlConnection(PptpControlRole.Client, new PptpControlOptions(), host, time);
+        var client = new PptpControlConnection(PptpControlRole.Client, new PptpControlOptions { RandomFill = SeededRandom.Create(0) }, host, time);
         client.Start();
         client.OnBytesReceived(PptpControlCodec.Encode(new StartControlConnectionReply { ResultCode = StartControlResult.NotAuthorized }));
         Assert.Equal(PptpTeardownReason.StartRejected, client.TeardownReason);
