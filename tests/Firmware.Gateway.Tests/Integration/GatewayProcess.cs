@@ -10,12 +10,9 @@ namespace Firmware.Gateway.Tests.Integration;
 /// </summary>
 internal sealed class GatewayProcess : IDisposable
 {
-    private readonly Process _process;
-    private readonly List<string> _lines = [];
-    private readonly Lock _gate = new();
-    private readonly SemaphoreSlim _lineArrived = new(0);
+    private readonly BackgroundProcess _process;
 
-    private GatewayProcess(string name, string netns, string directory, Process process)
+    private GatewayProcess(string name, string netns, string directory, BackgroundProcess process)
     {
         Name = name;
         Namespace = netns;
@@ -31,32 +28,14 @@ internal sealed class GatewayProcess : IDisposable
 
     public string RunDirectory => Path.Combine(Directory, "run");
 
-    public int ProcessId => _process.Id;
+    public int ProcessId => _process.ProcessId;
 
     public bool HasExited => _process.HasExited;
 
     /// <summary>How many log lines have arrived so far: pass it to <see cref="WaitForLog"/> to wait for a new one.</summary>
-    public int LogMark
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _lines.Count;
-            }
-        }
-    }
+    public int LogMark => _process.Mark;
 
-    public string Log
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return string.Join('\n', _lines);
-            }
-        }
-    }
+    public string Log => _process.Output;
 
     /// <summary>
     /// Starts `run` in <paramref name="netns"/>. <paramref name="launcher"/> is the command that is the gateway
@@ -67,68 +46,23 @@ internal sealed class GatewayProcess : IDisposable
         System.IO.Directory.CreateDirectory(directory);
         var configPath = Path.Combine(directory, "pptp-gateway.json");
         File.WriteAllText(configPath, config.ToJsonString());
-        var info = new ProcessStartInfo("ip")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
         // `ip netns exec` execs the program after entering the namespace, so the child's pid is the gateway's.
-        string[] arguments =
+        string[] command =
         [
-            "netns", "exec", netns, .. launcher ?? [RepoPaths.PublishedBinary("linux-x64")], "run",
+            "ip", "netns", "exec", netns, .. launcher ?? [RepoPaths.PublishedBinary("linux-x64")], "run",
             "--config", configPath,
             "--state-dir", Path.Combine(directory, "state"),
             "--run-dir", Path.Combine(directory, "run"),
             "--log-time",
         ];
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-        var process = new Process { StartInfo = info };
-        var gateway = new GatewayProcess(name, netns, directory, process);
-        process.ErrorDataReceived += (_, e) => gateway.Append(e.Data);
-        process.OutputDataReceived += (_, e) => gateway.Append(e.Data);
-        process.Start();
-        process.BeginErrorReadLine();
-        process.BeginOutputReadLine();
-        return gateway;
+        return new GatewayProcess(name, netns, directory, BackgroundProcess.Start(name, command));
     }
 
     /// <summary>Waits for a log line containing <paramref name="text"/> among the lines from <paramref name="fromMark"/> on.</summary>
     public string WaitForLog(string text, TimeSpan timeout, int fromMark = 0)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (true)
-        {
-            lock (_gate)
-            {
-                for (var i = fromMark; i < _lines.Count; i++)
-                {
-                    if (_lines[i].Contains(text, StringComparison.Ordinal))
-                    {
-                        return _lines[i];
-                    }
-                }
-            }
-            var left = timeout - deadline.Elapsed;
-            if (left <= TimeSpan.Zero)
-            {
-                throw new TimeoutException($"{Name}: no log line with \"{text}\" within {timeout.TotalSeconds:0} s" +
-                    (_process.HasExited ? $" (exited with {_process.ExitCode})" : "") + $"; log:\n{Log}");
-            }
-            _lineArrived.Wait(left < TimeSpan.FromMilliseconds(250) ? left : TimeSpan.FromMilliseconds(250));
-        }
-    }
+        => _process.WaitFor(l => l.Contains(text, StringComparison.Ordinal), $"with \"{text}\"", timeout, fromMark);
 
-    public int CountLog(string text)
-    {
-        lock (_gate)
-        {
-            return _lines.Count(l => l.Contains(text, StringComparison.Ordinal));
-        }
-    }
+    public int CountLog(string text) => _process.Count(l => l.Contains(text, StringComparison.Ordinal));
 
     /// <summary>`pptp-gateway status --json` against this gateway's control socket.</summary>
     public JsonElement Status()
@@ -186,59 +120,16 @@ internal sealed class GatewayProcess : IDisposable
     {
         if (!_process.HasExited)
         {
-            ProcessRunner.Run("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(5));
+            ProcessRunner.Run("kill", ["-TERM", _process.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(5));
         }
     }
 
     /// <summary>SIGKILL: the crash.</summary>
-    public void KillHard()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill();
-            _process.WaitForExit(5000);
-        }
-    }
+    public void KillHard() => _process.Kill();
 
     public bool WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout);
 
     public int ExitCode => _process.ExitCode;
 
-    public void Dispose()
-    {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                _process.WaitForExit(5000);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // Never started or already reaped.
-        }
-        _process.Dispose();
-        _lineArrived.Dispose();
-    }
-
-    private void Append(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-        lock (_gate)
-        {
-            _lines.Add(line);
-        }
-        try
-        {
-            _lineArrived.Release();
-        }
-        catch (ObjectDisposedException)
-        {
-            // A last line raced Dispose: nobody waits any more.
-        }
-    }
+    public void Dispose() => _process.Dispose();
 }

@@ -79,7 +79,7 @@ internal sealed class NetnsLab : IDisposable
     }
 
     /// <summary>Starts a command inside a namespace in the background (a traffic generator, an attacker).</summary>
-    public static BackgroundProcess StartIn(string netns, params string[] command) => BackgroundProcess.Start(["ip", "netns", "exec", netns, .. command]);
+    public static BackgroundProcess StartIn(string netns, params string[] command) => BackgroundProcess.Start(command[0], ["ip", "netns", "exec", netns, .. command]);
 
     public GatewayProcess StartGateway(string name, string netns, JsonObject config, IReadOnlyList<string>? launcher = null)
     {
