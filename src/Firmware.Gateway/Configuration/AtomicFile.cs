@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Firmware.Platform.Linux;
 
 namespace Firmware.Gateway.Configuration;
@@ -38,7 +37,9 @@ internal static class AtomicFile
     private static void Replace(string path, string directory, ReadOnlySpan<byte> content, UnixFileMode mode)
     {
         // Unique, so two writers (or a leftover of a crash) never share a temporary file.
-        var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Convert.ToHexString(RandomNumberGenerator.GetBytes(6))}.tmp");
+        Span<byte> unique = stackalloc byte[6];
+        SystemRandom.Fill(unique);
+        var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Convert.ToHexString(unique)}.tmp");
         try
         {
             using (var stream = new FileStream(temp, new FileStreamOptions
