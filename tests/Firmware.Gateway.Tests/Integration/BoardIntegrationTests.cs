@@ -30,7 +30,9 @@ public sealed class BoardIntegrationTests
         client.WaitForLog("button: ToggleClients", TimeSpan.FromSeconds(5), mark);
         client.WaitForLog("tunnel closed: disconnected by the user", TimeSpan.FromSeconds(10), mark);
         client.WaitForLog("[led] tunnel: off", TimeSpan.FromSeconds(5), mark);
-        Assert.Equal("disabled", Assert.Single(client.Sessions()).GetProperty("state").GetString());
+        // The LED goes off as the tunnel closes; the client's loop marks itself disabled just after.
+        client.WaitForSessions(s => s.Count == 1 && s[0].GetProperty("state").GetString() == "disabled", TimeSpan.FromSeconds(10),
+            "the client disabled");
         server.WaitForSessions(s => s.Count == 0, TimeSpan.FromSeconds(10), "the server to see the tunnel closed");
 
         mark = client.LogMark;

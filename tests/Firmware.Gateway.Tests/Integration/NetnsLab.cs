@@ -95,6 +95,28 @@ internal sealed class NetnsLab : IDisposable
     public static ProcessRunner.Result Exec(string netns, TimeSpan timeout, params string[] command)
         => ProcessRunner.Run("ip", ["netns", "exec", netns, .. command], timeout);
 
+    /// <summary>
+    /// Packets the kernel dropped at a full receive buffer, summed over the namespace's raw sockets of one IP
+    /// protocol (/proc/net/raw's last column): a flood can outrun the reader, and what never reached us cannot be
+    /// counted by us.
+    /// </summary>
+    public static long RawSocketDrops(string netns, int protocol)
+    {
+        var table = Exec(netns, TimeSpan.FromSeconds(10), "cat", "/proc/net/raw");
+        Assert.True(table.ExitCode == 0, $"cat /proc/net/raw in {netns}: {table.Stderr}");
+        var port = ":" + protocol.ToString("X4", CultureInfo.InvariantCulture);
+        long drops = 0;
+        foreach (var line in table.Stdout.Split('\n').Skip(1))
+        {
+            var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length > 2 && fields[1].EndsWith(port, StringComparison.Ordinal))
+            {
+                drops += long.Parse(fields[^1], CultureInfo.InvariantCulture);
+            }
+        }
+        return drops;
+    }
+
     /// <summary>Pings and fails the test with the output if no reply came back.</summary>
     public static void AssertPing(string netns, string address, int count = 3)
     {

@@ -264,10 +264,14 @@ print(sent)
             "the session was re-established");
         Assert.Equal(1, client.CountLog("tunnel up"));
         Assert.False(server.HasExited, "the server died");
-        // What reached no session is counted, so the flood shows in the status.
-        Assert.True(server.Counter("greUnknownSession") >= 65535, $"greUnknownSession {server.Counter("greUnknownSession")}");
-        Assert.True(server.Counter("greTooShort") + server.Counter("greKeyMissing") + server.Counter("greWrongVersion") > 0,
-            "malformed GRE is counted by reason");
+        // What reached no session is counted, so the flood shows in the status: all of the 65,535 forged calls
+        // but those the kernel dropped before we could read them (a loaded machine can fall behind the flood).
+        var kernelDrops = NetnsLab.RawSocketDrops(lab.ServerNamespace, 47);
+        var unknown = server.WaitForCounter("greUnknownSession", n => n + kernelDrops >= 65535, TimeSpan.FromSeconds(20),
+            $"65,535 forged calls counted (less {kernelDrops} dropped by the kernel)");
+        Assert.True(unknown >= 60000, $"only {unknown} of 65,535 forged calls counted; the kernel dropped {kernelDrops}");
+        Configuration.ConfigTestSupport.WaitUntil(() => server.Counter("greTooShort") + server.Counter("greKeyMissing") + server.Counter("greWrongVersion") > 0,
+            "malformed GRE counted by reason");
         output.WriteLine($"session drops after the flood: {sessionAfter.GetProperty("drops")}; took {clock.Elapsed.TotalSeconds:0.0} s");
     }
 
