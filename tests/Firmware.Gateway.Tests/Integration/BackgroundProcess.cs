@@ -21,13 +21,18 @@ internal sealed class BackgroundProcess : IDisposable
         _process = process;
     }
 
-    /// <summary>Starts <paramref name="command"/> (program, then arguments); <paramref name="name"/> labels its failures.</summary>
-    public static BackgroundProcess Start(string name, IReadOnlyList<string> command)
+    /// <summary>Starts <paramref name="command"/> (program, then arguments) with <paramref name="environment"/> added to
+    /// ours; <paramref name="name"/> labels its failures.</summary>
+    public static BackgroundProcess Start(string name, IReadOnlyList<string> command, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in command.Skip(1))
         {
             info.ArgumentList.Add(argument);
+        }
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[key] = value;
         }
         var background = new BackgroundProcess(name, new Process { StartInfo = info });
         background._process.OutputDataReceived += (_, e) => background.Append(e.Data);

@@ -55,8 +55,26 @@ internal sealed class GatewayProcess : IDisposable
             "--run-dir", Path.Combine(directory, "run"),
             "--log-time",
         ];
-        return new GatewayProcess(name, netns, directory, BackgroundProcess.Start(name, command));
+        return new GatewayProcess(name, netns, directory, BackgroundProcess.Start(name, command, ServiceEnvironment.Value));
     }
+
+    /// <summary>
+    /// The Environment= lines of the systemd unit we ship: the tests run the binary as the service runs it (the
+    /// garbage collector's budget is set there, and the memory bounds the tests check depend on it).
+    /// </summary>
+    public static readonly Lazy<IReadOnlyDictionary<string, string>> ServiceEnvironment = new(() =>
+    {
+        var environment = new Dictionary<string, string>();
+        foreach (var line in File.ReadLines(Path.Combine(RepoPaths.Root, "packaging", "deb", "pptp-gateway.service")))
+        {
+            if (line.StartsWith("Environment=", StringComparison.Ordinal) && line["Environment=".Length..].Split('=', 2) is [var key, var value])
+            {
+                environment[key] = value;
+            }
+        }
+        Assert.NotEmpty(environment);
+        return environment;
+    });
 
     /// <summary>Waits for a log line containing <paramref name="text"/> among the lines from <paramref name="fromMark"/> on.</summary>
     public string WaitForLog(string text, TimeSpan timeout, int fromMark = 0)
@@ -83,6 +101,22 @@ internal sealed class GatewayProcess : IDisposable
             status = inner;
         }
         return status.TryGetProperty("counters", out var counters) && counters.TryGetProperty(name, out var value) ? value.GetInt64() : 0;
+    }
+
+    /// <summary>Polls a service-wide counter until <paramref name="condition"/> holds; returns its value then.</summary>
+    public long WaitForCounter(string name, Func<long, bool> condition, TimeSpan timeout, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        long value;
+        while (!condition(value = Counter(name)))
+        {
+            if (clock.Elapsed >= timeout)
+            {
+                throw new TimeoutException($"{Name}: {what} not seen within {timeout.TotalSeconds:0} s; counter {name} is {value}\nlog:\n{Log}");
+            }
+            Thread.Sleep(250);
+        }
+        return value;
     }
 
     /// <summary>The status's sessions array.</summary>

@@ -79,7 +79,7 @@ print('closed', len(closed), 'of', len(everyone), 'idle max %.1f' % max([closed.
         output.WriteLine(summary);
         Assert.StartsWith($"closed {Count + 2} of {Count + 2}", summary, StringComparison.Ordinal);
         Assert.Equal("up", Assert.Single(server.Sessions()).GetProperty("state").GetString());
-        Assert.True(server.Counter("connectionsRefused") > 0, "evictions are counted");
+        server.WaitForCounter("connectionsRefused", n => n > 0, TimeSpan.FromSeconds(10), "evictions counted");
         Assert.False(server.HasExited);
     }
 
@@ -115,9 +115,10 @@ except OSError as e:
         output.WriteLine($"{result}; server RSS {before} kB before, {after} kB after");
         Assert.StartsWith("result: dropped", result, StringComparison.Ordinal);
         server.WaitForLog("stopped reading the control connection", TimeSpan.FromSeconds(10));
-        // Before the fix the same flood grew the server to 5 GB in 40 s. What remains is the garbage collector's
-        // gen0 budget, which scales with the CPU cache it sees (this VM reports a 260 MB L3; a Pi has 1 MB of L2).
-        Assert.True(after - before < 64 * 1024, $"the server grew by {after - before} kB");
+        // Before the fix the same flood grew the server to 5 GB in 40 s. What remains is garbage within the
+        // collector's youngest-generation budget, which the unit fixes at 4 MB (GatewayProcess runs the binary with
+        // the unit's environment); left to size itself from this VM's 260 MB L3 it took 25-80 MB here.
+        Assert.True(after - before < 24 * 1024, $"the server grew by {after - before} kB");
 
         // And the server still serves.
         var clientNs = lab.AddHost(1);
@@ -180,7 +181,7 @@ print('sent 65536')
         var sessions = server.WaitForSessions(s => s.Count == 1 && Drop(s[0], "spoofedSource") >= 3, TimeSpan.FromSeconds(10),
             "three spoofed packets dropped");
         output.WriteLine($"server drops: {sessions[0].GetProperty("drops")}");
-        Assert.True(server.Counter("spoofedInnerSource") >= 3);
+        server.WaitForCounter("spoofedInnerSource", n => n >= 3, TimeSpan.FromSeconds(10), "three spoofed sources counted service-wide");
         NetnsLab.AssertPing(clientNs, NetnsLab.ServerTunnelAddress);
         Assert.Equal(1, client.CountLog("tunnel up"));
     }
