@@ -25,6 +25,12 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IAsyncDisposab
     /// <summary>From TCP accept to a successful login, whatever the peer does meanwhile.</summary>
     public static readonly TimeSpan LoginDeadline = TimeSpan.FromSeconds(30);
 
+    /// <summary>A refused connection gets this long to send its SCCRQ and read why it was refused.</summary>
+    public static readonly TimeSpan RefusalDeadline = TimeSpan.FromSeconds(5);
+
+    /// <summary>Refused connections being answered at once; beyond it a refusal closes at once (a flood of them).</summary>
+    public const int MaxRefusalsInProgress = 32;
+
     /// <summary>Connections not yet logged in, at most (they do not count as sessions): twice the sessions, at least 16.</summary>
     public int MaxPendingLogins => Math.Max(16, 2 * _options.MaxSessions);
 
@@ -71,6 +77,7 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IAsyncDisposab
     }
 
     private readonly LogThrottle _refusalLog;
+    private readonly SemaphoreSlim _refusalSlots = new(MaxRefusalsInProgress, MaxRefusalsInProgress);
 
     public int SessionCount
     {
@@ -136,12 +143,14 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IAsyncDisposab
         var source = ((IPEndPoint)socket.RemoteEndPoint!).Address.MapToIPv4();
         var sourceText = source.ToString();
         string? refusal = null;
+        var refusalCode = StartControlResult.GeneralError;
         TunnelSession? evicted = null;
         lock (_gate)
         {
             if (_lockout.SourceLockedUntil(sourceText) is { } until)
             {
                 refusal = $"source locked out after repeated authentication failures until {until:HH:mm:ss}";
+                refusalCode = StartControlResult.NotAuthorized;
             }
             else if (AuthenticatedCount() >= _options.MaxSessions)
             {
@@ -169,12 +178,25 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IAsyncDisposab
         }
         if (refusal is not null)
         {
+            var answered = _refusalSlots.Wait(0, CancellationToken.None);
             if (_refusalLog.TryTake(out var suppressed))
             {
-                LogRefused(_context.Logger, source, suppressed == 0 ? refusal : $"{refusal} ({suppressed} more refusals not logged)");
+                var code = refusalCode == StartControlResult.NotAuthorized ? "'not authorized'" : "'general error: no resources'";
+                var how = answered ? $"answering Start-Control-Connection-Reply {code}" : "closed at once (too many refusals in progress)";
+                LogRefused(_context.Logger, source, $"{refusal}; {how}" + (suppressed == 0 ? "" : $" ({suppressed} more refusals not logged)"));
             }
             _context.Events.ConnectionRefused();
-            socket.Dispose();
+            if (!answered)
+            {
+                socket.Dispose();
+                return;
+            }
+            var refusing = RefuseAsync(socket, refusalCode, cancellationToken);
+            lock (_gate)
+            {
+                _running.Add(refusing);
+                _running.RemoveAll(t => t.IsCompleted);
+            }
             return;
         }
         if (evicted is not null)
@@ -212,6 +234,48 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IAsyncDisposab
         {
             _running.Add(run);
             _running.RemoveAll(t => t.IsCompleted);
+        }
+    }
+
+    /// <summary>
+    /// Tells a refused client why (RFC 2637's SCCRP result and error codes) instead of closing on it: reads its
+    /// Start-Control-Connection-Request, answers, closes. Bounded like everything before a login: one message of
+    /// bytes, <see cref="RefusalDeadline"/> in all, at most <see cref="MaxRefusalsInProgress"/> at once (one slot,
+    /// taken by the caller, is released here).
+    /// </summary>
+    private async Task RefuseAsync(Socket socket, StartControlResult result, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(RefusalDeadline, _context.Time);
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
+            var refusal = new PptpStartRefusal(result, PptpErrorCode.NoResource, PppOptionsBuilder.Control(_ppp));
+            var input = new byte[PptpControlCodec.MaximumMessageLength];
+            var reply = new byte[PptpStartRefusal.ReplyLength];
+            while (true)
+            {
+                var read = await socket.ReceiveAsync(input, SocketFlags.None, deadline.Token).ConfigureAwait(false);
+                var length = 0;
+                var step = read == 0 ? PptpRefusalStep.Close : refusal.OnBytesReceived(input.AsSpan(0, read), reply, out length);
+                if (step == PptpRefusalStep.SendReplyAndClose)
+                {
+                    await socket.SendAsync(reply.AsMemory(0, length), SocketFlags.None, deadline.Token).ConfigureAwait(false);
+                    socket.Shutdown(SocketShutdown.Send);
+                }
+                if (step != PptpRefusalStep.NeedMoreData)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // A peer that says nothing, or goes away, is simply closed.
+        }
+        finally
+        {
+            socket.Dispose();
+            _refusalSlots.Release();
         }
     }
 

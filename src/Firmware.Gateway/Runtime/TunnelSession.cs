@@ -482,7 +482,21 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
     }
 
     void IPptpControlHost.OnClosed(PptpControlConnection connection, PptpTeardownReason reason)
-        => Shutdown(LastReason ?? $"control connection closed ({Describe(reason)})");
+        => Shutdown(LastReason ?? (reason == PptpTeardownReason.StartRejected
+            ? $"the server refused the control connection: {DescribeRefusal(connection.PeerStartResult, connection.PeerStartError)}"
+            : $"control connection closed ({Describe(reason)})"));
+
+    /// <summary>What a refusing SCCRP says, in words a person can act on (RFC 2637 section 2.2's codes).</summary>
+    private static string DescribeRefusal(StartControlResult? result, PptpErrorCode error) => result switch
+    {
+        StartControlResult.GeneralError when error == PptpErrorCode.NoResource
+            => "general error, no resources (the server is full or has too many connections from this address)",
+        StartControlResult.GeneralError => $"general error {(byte)error} ({error})",
+        StartControlResult.CommandChannelExists => "a control connection from this address already exists",
+        StartControlResult.NotAuthorized => "not authorized (this address may be locked out after failed logins)",
+        StartControlResult.ProtocolVersionNotSupported => "protocol version not supported",
+        _ => $"result code {(byte?)result}",
+    };
 
     PptpCallDecision IPptpControlHost.DecideOutgoingCall(PptpControlConnection connection, OutgoingCallRequest request)
         => _call is null ? _host.DecideCall(this) : PptpCallDecision.NoResources;

@@ -59,6 +59,9 @@ public sealed partial class PptpControlConnection : IDisposable
     /// <summary>Client: the result code of the peer's SCCRP, once received.</summary>
     public StartControlResult? PeerStartResult { get; private set; }
 
+    /// <summary>Client: the General Error Code of the peer's SCCRP, once received.</summary>
+    public PptpErrorCode PeerStartError { get; private set; }
+
     /// <summary>The reason in the peer's Stop-Control-Connection-Request, if one came.</summary>
     public StopControlReason? PeerStopReason { get; private set; }
 
@@ -278,6 +281,7 @@ public sealed partial class PptpControlConnection : IDisposable
         {
             case StartControlConnectionReply reply:
                 PeerStartResult = reply.ResultCode;
+                PeerStartError = reply.ErrorCode;
                 // pptpd answers with framing and bearer capabilities 0, one channel, firmware 1: all accepted.
                 Peer = new PptpPeerInfo(reply.ProtocolVersion, reply.FramingCapabilities, reply.BearerCapabilities,
                     reply.MaximumChannels, reply.FirmwareRevision, reply.HostName, reply.VendorString);
