@@ -2,6 +2,10 @@
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
+# Where every script caches what it builds or downloads (VM images, kernel modules, package roots), keyed by
+# its inputs so fresh clones reuse it. PGW_CACHE moves the lot, e.g. to time a cold run beside a warm cache.
+cache_root="${PGW_CACHE:-/var/cache/pptp-gateway}"
+
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 

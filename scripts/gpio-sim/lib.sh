@@ -1,12 +1,12 @@
 # Shared settings for the gpio-sim VM: a QEMU x86-64 guest on Debian's own kernel with the kernel's GPIO
 # simulator (gpio-sim, built out of tree here: Debian does not ship it), in which the real pptp-gateway binary
 # drives a simulated "pinctrl-bcm2711" chip. Source it; it sets `repo`.
-# Everything it builds is cached under $PGW_GPIO_DIR (default /var/cache/pptp-gateway/gpio-sim), keyed by its
+# Everything it builds is cached under $PGW_GPIO_DIR (default $PGW_CACHE/gpio-sim, /var/cache/pptp-gateway/gpio-sim), keyed by its
 # inputs. It uses no network, namespace or tap, so it can run beside the interop VM.
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 sim_scripts="$repo/scripts/gpio-sim"
-sim_dir="${PGW_GPIO_DIR:-/var/cache/pptp-gateway/gpio-sim}"
+sim_dir="${PGW_GPIO_DIR:-${PGW_CACHE:-/var/cache/pptp-gateway}/gpio-sim}"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
