@@ -30,6 +30,9 @@ public enum TunnelState
 
     /// <summary>The peer refused the call or could not be reached.</summary>
     Refused,
+
+    /// <summary>The call is connected over TCP 1723 but no GRE comes from the peer (a firewall or NAT drops it).</summary>
+    GreBlocked,
 }
 
 /// <summary>
@@ -46,6 +49,9 @@ public sealed record GatewayHealth(
 {
     /// <summary>What the box shows before the gateway has said anything.</summary>
     public static GatewayHealth Starting { get; } = new(ConfigState.Ok, TunnelState.NotWanted, 0, 0, 0);
+
+    /// <summary>The server's last connected call got no GRE from its peer, and no session has come up since.</summary>
+    public bool ServerGreBlocked { get; init; }
 
     /// <summary>All packets both ways: the activity LED flashes when this moves.</summary>
     public ulong TrafficCount => unchecked(PacketsIn + PacketsOut);

@@ -89,10 +89,11 @@ internal sealed partial class BoardRuntime : IAsyncDisposable
         var wanted = clients.Where(c => c.Wanted).ToList();
         var tunnel = wanted.Count == 0 ? LedTunnelState.NotWanted
             : wanted.Any(c => c.Phase == ClientPhase.AuthFailed) ? LedTunnelState.AuthFailed
+            : wanted.Any(c => c.Phase == ClientPhase.GreBlocked) ? LedTunnelState.GreBlocked
             : wanted.All(c => c.Phase == ClientPhase.Up) ? LedTunnelState.Up
             : wanted.Any(c => c.Phase == ClientPhase.WaitingToRedial && c.LastError is not null) ? LedTunnelState.Refused
             : LedTunnelState.Connecting;
-        return new GatewayHealth(_configState(), tunnel, _service.ServerSessionCount, 0, 0);
+        return new GatewayHealth(_configState(), tunnel, _service.ServerSessionCount, 0, 0) { ServerGreBlocked = _service.ServerGreBlocked };
     }
 
     private void Publish() => _board?.Publish(Health());

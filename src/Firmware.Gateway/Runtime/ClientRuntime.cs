@@ -21,6 +21,8 @@ internal enum ClientPhase
     Up,
     WaitingToRedial,
     AuthFailed,
+    /// <summary>The call came up over TCP but the server's GRE never arrived; stays so through the redial wait.</summary>
+    GreBlocked,
 }
 
 /// <summary>
@@ -108,7 +110,7 @@ internal sealed partial class ClientRuntime : ITunnelSessionHost, IAsyncDisposab
                 _backoff.Reset();
             }
             var wait = _backoff.Next();
-            Phase = Phase == ClientPhase.AuthFailed ? ClientPhase.AuthFailed : ClientPhase.WaitingToRedial;
+            Phase = Phase is ClientPhase.AuthFailed or ClientPhase.GreBlocked ? Phase : ClientPhase.WaitingToRedial;
             _context.Events.Changed();
             LogRedial(_context.Logger, _options.Name, wait.TotalSeconds, LastError ?? "");
             await WaitAsync(wait, cancellationToken).ConfigureAwait(false);
@@ -217,6 +219,13 @@ internal sealed partial class ClientRuntime : ITunnelSessionHost, IAsyncDisposab
     public PptpCallDecision DecideCall(TunnelSession session) => PptpCallDecision.Refuse(OutgoingCallResult.GeneralError);
 
     public PppSessionOptions PreparePpp(TunnelSession session, PppSessionOptions options) => options;
+
+    public void OnGreBlocked(TunnelSession session)
+    {
+        Phase = ClientPhase.GreBlocked;
+        LastError = session.GreBlockedReason;
+        _context.Events.GreBlocked();
+    }
 
     public void OnAuthentication(TunnelSession session, bool succeeded, string? user, string? reason)
     {

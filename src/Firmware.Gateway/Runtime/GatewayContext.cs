@@ -15,6 +15,7 @@ internal sealed class GatewayEvents
     private long _authFailures;
     private long _connectionsRefused;
     private long _spoofedSources;
+    private long _greBlockedCalls;
 
     /// <summary>Raised after any tunnel came up, went down or failed; handlers must not block.</summary>
     public event Action? StateChanged;
@@ -28,6 +29,15 @@ internal sealed class GatewayEvents
     public long SpoofedSources => Interlocked.Read(ref _spoofedSources);
 
     public void ConnectionRefused() => Interlocked.Increment(ref _connectionsRefused);
+
+    /// <summary>Calls that were connected over TCP but got no GRE from their peer (a firewall or NAT drops it).</summary>
+    public long GreBlockedCalls => Interlocked.Read(ref _greBlockedCalls);
+
+    public void GreBlocked()
+    {
+        Interlocked.Increment(ref _greBlockedCalls);
+        StateChanged?.Invoke();
+    }
 
     public void SpoofedSource() => Interlocked.Increment(ref _spoofedSources);
 

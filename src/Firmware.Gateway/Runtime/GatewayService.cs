@@ -201,6 +201,9 @@ internal sealed partial class GatewayService : IAsyncDisposable
 
     public int ServerSessionCount => _server?.Sessions.Count(s => s.State == TunnelState.Up) ?? 0;
 
+    /// <summary>The server's last connected call got no GRE from its peer and nothing has come up since.</summary>
+    public bool ServerGreBlocked => _server?.LastCallGreBlocked ?? false;
+
     /// <summary>
     /// The watchdog's question: null when the GRE receive loop and the server's accept loop run and every
     /// tunnel's loop answers a probe within <paramref name="timeout"/>; otherwise what is stuck.
@@ -464,6 +467,7 @@ internal sealed partial class GatewayService : IAsyncDisposable
         counters["connectionsRefused"] = context.Events.ConnectionsRefused;
         counters["authenticationFailures"] = context.Events.AuthenticationFailures;
         counters["spoofedInnerSource"] = context.Events.SpoofedSources;
+        counters["greBlockedCalls"] = context.Events.GreBlockedCalls;
         return counters;
     }
 

@@ -49,6 +49,7 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IAsyncDisposab
     private Socket? _listener;
     private Task? _acceptLoop;
     private volatile IUserStore _users;
+    private volatile bool _lastCallGreBlocked;
 
     private sealed class SessionInfo(LockoutUserStore users)
     {
@@ -377,8 +378,18 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IAsyncDisposab
         LogAuthenticated(_context.Logger, account, session.Peer);
     }
 
+    /// <summary>The last call that connected got no GRE from its peer, and no session has come up since (the LED shows it).</summary>
+    public bool LastCallGreBlocked => _lastCallGreBlocked;
+
+    public void OnGreBlocked(TunnelSession session)
+    {
+        _lastCallGreBlocked = true;
+        _context.Events.GreBlocked();
+    }
+
     public void OnNetworkUp(TunnelSession session, PppNegotiatedParameters negotiated)
     {
+        _lastCallGreBlocked = false;
         var peer = negotiated.PeerAddress;
         if (peer is null)
         {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Firmware.Platform.Linux;
@@ -75,6 +76,9 @@ public interface ITunnelSessionHost
 
     /// <summary>The tunnel is gone; free everything it held.</summary>
     void OnClosed(TunnelSession session, string reason);
+
+    /// <summary>The call is connected but no GRE came from the peer within <see cref="TunnelSession.GreSilenceLimit"/>.</summary>
+    void OnGreBlocked(TunnelSession session);
 }
 
 /// <summary>
@@ -97,6 +101,8 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
     private readonly ControlStreamWriter _writer;
     private readonly SemaphoreSlim _controlBytesHandled = new(0, 1);
     private readonly ProtocolTimer? _loginDeadline;
+    private ProtocolTimer? _greWatch;
+    private bool _greFromPeer;
     private volatile int _progress;
     private readonly byte[] _controlSendBuffer = new byte[PppSession.ControlFrameHeaderRoom + 2048];
     private PptpCall? _call;
@@ -149,6 +155,19 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
         socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, 10);
         socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, 6);
     }
+
+    /// <summary>
+    /// A connected call whose peer has sent no GRE for this long is reported as GRE-blocked: the peers answer
+    /// LCP within a second, so silence means protocol 47 is dropped between them (TCP 1723 alone got through).
+    /// </summary>
+    public static readonly TimeSpan GreSilenceLimit = TimeSpan.FromSeconds(5);
+
+    /// <summary>What the log, the status and the session's end reason say about a GRE-blocked call.</summary>
+    public string GreBlockedReason => string.Create(CultureInfo.InvariantCulture,
+        $"no GRE (IP protocol 47) from {Peer} in {GreSilenceLimit.TotalSeconds:0} s although the call is connected over TCP 1723: a firewall or a NAT without PPTP pass-through between the two drops GRE");
+
+    /// <summary>The call is connected but its peer's GRE never arrived (see <see cref="GreSilenceLimit"/>).</summary>
+    public bool GreBlocked { get; private set; }
 
     public string Name => _options.Name;
     public PptpControlRole Role => _options.Role;
@@ -339,6 +358,7 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
 
     private void HandleGre(byte[] buffer, int offset, int length)
     {
+        _greFromPeer = true;
         if (_window is null && !_closed && _early.Count < MaxEarlyPackets)
         {
             // The server may send LCP right behind its Outgoing-Call-Reply, before we have read the reply:
@@ -514,6 +534,9 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
             Shutdown($"call ID {call.LocalCallId} from {Peer} is already in use");
             return;
         }
+        // One check, not per-packet work: has the peer's GRE arrived at all a few seconds after the call came up?
+        _greWatch = new ProtocolTimer(_time, CheckGreArrived, Dispatch);
+        _greWatch.Start(GreSilenceLimit);
         var ppp = _host.PreparePpp(this, _options.Ppp);
         _ppp = new PppSession(ppp, this, _options.AuthFactory, _time, SystemRandom.Fill,
             Dispatch, _options.EncryptionLayer);
@@ -525,6 +548,17 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
     }
 
     void IPptpControlHost.OnCallCleared(PptpCall call) => Shutdown(LastReason ?? "call cleared by the peer");
+
+    private void CheckGreArrived()
+    {
+        if (_greFromPeer || _closed)
+        {
+            return;
+        }
+        GreBlocked = true;
+        LogGreBlocked(_logger, Name, GreBlockedReason);
+        _host.OnGreBlocked(this);
+    }
 
     private static string DescribeProgress(LoginProgress progress) => progress switch
     {
@@ -557,7 +591,9 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
         }
         _closed = true;
         _loginDeadline?.Stop();
-        LastReason ??= reason;
+        _greWatch?.Stop();
+        // LCP gives up in the end, but its reason would hide the cause.
+        LastReason = GreBlocked && !_greFromPeer ? GreBlockedReason : LastReason ?? reason;
         State = TunnelState.Closing;
         if (_ppp is { Phase: not PppPhase.Dead })
         {
@@ -592,9 +628,13 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
         _ppp?.Dispose();
         _control.Dispose();
         _loginDeadline?.Dispose();
+        _greWatch?.Dispose();
         _writer.CloseAfterFlush();
         _loop.Complete();
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "tunnel {Name}: {Reason}")]
+    private static partial void LogGreBlocked(ILogger logger, string name, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "tunnel {Name}: internal error; closing this tunnel")]
     private static partial void LogInternalError(ILogger logger, Exception error, string name);

@@ -15,6 +15,7 @@ public sealed class LedPolicyTests
         { ConfigState.Ok, TunnelState.Up, 0, LedPatternKind.Heartbeat, LedPatternKind.On, LedPatternKind.Traffic },
         { ConfigState.Ok, TunnelState.AuthFailed, 0, LedPatternKind.Heartbeat, LedPatternKind.FastBlink, LedPatternKind.Off },
         { ConfigState.Ok, TunnelState.Refused, 3, LedPatternKind.Heartbeat, LedPatternKind.FastBlink, LedPatternKind.Traffic },
+        { ConfigState.Ok, TunnelState.GreBlocked, 0, LedPatternKind.Heartbeat, LedPatternKind.BlinkCode, LedPatternKind.Off },
         { ConfigState.RunningLastGood, TunnelState.Up, 0, LedPatternKind.Heartbeat, LedPatternKind.BlinkCode, LedPatternKind.Traffic },
         { ConfigState.Error, TunnelState.NotWanted, 0, LedPatternKind.On, LedPatternKind.BlinkCode, LedPatternKind.Off },
     };
@@ -44,9 +45,29 @@ public sealed class LedPolicyTests
     [InlineData(ConfigState.Ok, TunnelState.AuthFailed, 0, 4)]
     [InlineData(ConfigState.Ok, TunnelState.Refused, 0, 5)]
     [InlineData(ConfigState.Ok, TunnelState.NotWanted, 0, 6)]
+    [InlineData(ConfigState.Ok, TunnelState.GreBlocked, 0, 7)]
+    [InlineData(ConfigState.RunningLastGood, TunnelState.GreBlocked, 0, 3)]
     public void Status_codes(ConfigState config, TunnelState tunnel, int sessions, int code)
     {
         Assert.Equal(code, LedPolicy.StatusCode(Health(config, tunnel, sessions)));
+    }
+
+    [Fact]
+    public void GRE_blocked_is_the_two_blink_code_below_a_config_problem()
+    {
+        Assert.Equal(LedPattern.BlinkCode(2), LedPolicy.Patterns(Health(tunnel: TunnelState.GreBlocked)).Tunnel);
+        Assert.Equal(LedPattern.BlinkCode(3), LedPolicy.Patterns(Health(ConfigState.RunningLastGood, TunnelState.GreBlocked)).Tunnel);
+    }
+
+    [Fact]
+    public void The_servers_GRE_blocked_call_shows_until_something_is_up()
+    {
+        var blocked = Health() with { ServerGreBlocked = true };
+        Assert.Equal(LedPattern.BlinkCode(2), LedPolicy.Patterns(blocked).Tunnel);
+        Assert.Equal(7, LedPolicy.StatusCode(blocked));
+        // A session up (or our own tunnel up) says more than the last caller's trouble.
+        Assert.Equal(LedPattern.On, LedPolicy.Patterns(blocked with { ServerSessions = 1 }).Tunnel);
+        Assert.Equal(LedPattern.On, LedPolicy.Patterns(blocked with { Tunnel = TunnelState.Up }).Tunnel);
     }
 
     [Fact]
