@@ -264,16 +264,20 @@ public sealed partial class PptpControlConnection : IDisposable
         EnterEstablished();
     }
 
-    private void SendStartReply(StartControlResult result) => Send(new StartControlConnectionReply
+    private void SendStartReply(StartControlResult result) => Send(StartReply(Options, result, PptpErrorCode.None));
+
+    /// <summary>An SCCRP announcing <paramref name="identity"/> (host, vendor, firmware, capabilities).</summary>
+    internal static StartControlConnectionReply StartReply(PptpControlOptions identity, StartControlResult result, PptpErrorCode error) => new()
     {
         ResultCode = result,
-        FramingCapabilities = Options.FramingCapabilities,
-        BearerCapabilities = Options.BearerCapabilities,
-        MaximumChannels = Options.MaximumChannels,
-        FirmwareRevision = Options.FirmwareRevision,
-        HostName = Options.HostName,
-        VendorString = Options.VendorString,
-    });
+        ErrorCode = error,
+        FramingCapabilities = identity.FramingCapabilities,
+        BearerCapabilities = identity.BearerCapabilities,
+        MaximumChannels = identity.MaximumChannels,
+        FirmwareRevision = identity.FirmwareRevision,
+        HostName = identity.HostName,
+        VendorString = identity.VendorString,
+    };
 
     private void OnMessageWaitControlReply(PptpControlMessage message)
     {

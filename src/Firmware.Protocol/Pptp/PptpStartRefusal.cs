@@ -33,17 +33,7 @@ public sealed class PptpStartRefusal
         {
             throw new ArgumentOutOfRangeException(nameof(result), "a refusal cannot be successful");
         }
-        _reply = new StartControlConnectionReply
-        {
-            ResultCode = result,
-            ErrorCode = result == StartControlResult.GeneralError ? error : PptpErrorCode.None,
-            FramingCapabilities = identity.FramingCapabilities,
-            BearerCapabilities = identity.BearerCapabilities,
-            MaximumChannels = identity.MaximumChannels,
-            FirmwareRevision = identity.FirmwareRevision,
-            HostName = identity.HostName,
-            VendorString = identity.VendorString,
-        };
+        _reply = PptpControlConnection.StartReply(identity, result, result == StartControlResult.GeneralError ? error : PptpErrorCode.None);
     }
 
     /// <summary>The reply's length: the size <see cref="OnBytesReceived"/> needs for its output.</summary>
