@@ -5,7 +5,7 @@
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 board_scripts="$repo/scripts/board-vm"
-board_dir="${PGW_BOARD_DIR:-/var/cache/pptp-gateway/board-vm}"
+board_dir="${PGW_BOARD_DIR:-${PGW_CACHE:-/var/cache/pptp-gateway}/board-vm}"
 
 board_netns=pgw-board
 board_tap=pgwtap1
