@@ -10,6 +10,7 @@ using Firmware.Protocol.Ppp.Ipv6cp;
 using Firmware.Protocol.Ppp.Lcp;
 using Firmware.Protocol.Pptp;
 using Microsoft.Extensions.Time.Testing;
+using Microsoft.Win32.SafeHandles;
 using SharpFuzz;
 
 namespace Fuzz;
@@ -86,13 +87,41 @@ internal static class Program
             }
             return 0;
         }
-        Fuzzer.Run(stream =>
+        Fuzzer.Run(stream => target(ReadInput(stream)));
+        return 0;
+    }
+
+    private static readonly FileStream StandardInput = new(new SafeFileHandle(0, ownsHandle: false), FileAccess.Read, bufferSize: 0);
+
+    /// <summary>
+    /// The input of one execution: the whole of stdin, read from offset 0 of the file afl-fuzz keeps there,
+    /// not from the stream SharpFuzz passes. For its first execution SharpFuzz copies stdin as soon as it has
+    /// said hello, which can be before afl-fuzz has written the first seed: on a loaded machine the first seed
+    /// then ran as an empty input, and a target that touches no instrumented code on empty input (gre) made
+    /// afl-fuzz abort with "No instrumentation detected". afl-fuzz writes the file before it asks for a run,
+    /// so reading it at the run is always right. (A file named by @@ instead is 3× slower: afl-fuzz recreates
+    /// it each time.) A stdin that cannot seek (a pipe, outside afl-fuzz) is read from the stream.
+    /// </summary>
+    private static byte[] ReadInput(Stream stream)
+    {
+        if (!StandardInput.CanSeek)
         {
             using var buffer = new MemoryStream();
             stream.CopyTo(buffer);
-            target(buffer.ToArray());
-        });
-        return 0;
+            return buffer.ToArray();
+        }
+        var input = new byte[StandardInput.Length];
+        var read = 0;
+        while (read < input.Length)
+        {
+            var count = RandomAccess.Read(StandardInput.SafeFileHandle, input.AsSpan(read), read);
+            if (count == 0)
+            {
+                return input[..read];
+            }
+            read += count;
+        }
+        return input;
     }
 
     /// <summary>Splits an input into packets, each preceded by its length byte.</summary>
