@@ -3,6 +3,7 @@ using Firmware.Gateway.Configuration;
 using Firmware.Protocol.Auth;
 using Firmware.Protocol.Ccp;
 using Firmware.Protocol.Gre;
+using Firmware.Protocol.Ip;
 using Firmware.Protocol.Mppe;
 using Firmware.Protocol.Ppp;
 using Firmware.Protocol.Ppp.Ipcp;
@@ -49,6 +50,7 @@ internal static class Program
         ["config"] = data => _ = ConfigLoader.Parse("fuzz.json", data, new FixedLocalNetworks(
             new LocalNetwork("eth0", new IPNetwork(IPAddress.Parse("10.0.0.0"), 16)))),
         ["pptpd"] = Pptpd,
+        ["mss"] = data => _ = TcpMssClamp.TryClamp(data, ipv4Limit: 536, ipv6Limit: 1220),
     };
 
     public static int Main(string[] args)

@@ -534,7 +534,8 @@ internal sealed partial class ConfigBinder
         TimeSpan.FromSeconds(Int(scope, "lcpEchoIntervalSeconds")),
         Int(scope, "lcpEchoFailures"),
         TimeSpan.FromSeconds(Int(scope, "restartTimerSeconds")),
-        Int(scope, "maxConfigure"));
+        Int(scope, "maxConfigure"),
+        Bool(scope, "clampMss"));
 
     private ForwardingOptions BindForwarding(Scope scope)
     {

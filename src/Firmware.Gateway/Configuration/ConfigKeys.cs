@@ -177,6 +177,7 @@ internal static class ConfigKeys
             new("ppp.lcpEchoFailures", ConfigValueKind.Integer, "Unanswered probes before the link is declared dead.", 3, Minimum: 1, Maximum: 100),
             new("ppp.restartTimerSeconds", ConfigValueKind.Integer, "Seconds before a negotiation packet is sent again.", 3, Minimum: 1, Maximum: 60),
             new("ppp.maxConfigure", ConfigValueKind.Integer, "Configure-Requests sent before negotiation gives up.", 10, Minimum: 1, Maximum: 100),
+            new("ppp.clampMss", ConfigValueKind.Boolean, "Lower the MSS of TCP connections through a tunnel to what fits it (as routers do).", true),
 
             new("tun", ConfigValueKind.Object, "Names of the TUN interfaces the tunnels use."),
             new("tun.serverPrefix", ConfigValueKind.String, "Server tunnels are named this plus a number.", "pptps", Pattern: "^[A-Za-z0-9_.-]{1,11}$", PatternHint: PrefixHint),

@@ -87,7 +87,8 @@ internal sealed record RedialPolicy(TimeSpan InitialDelay, TimeSpan MaxDelay, do
 }
 
 /// <summary>PPP tuning shared by every link.</summary>
-internal sealed record PppOptions(int Mru, int Mtu, TimeSpan LcpEchoInterval, int LcpEchoFailures, TimeSpan RestartTimer, int MaxConfigure)
+internal sealed record PppOptions(int Mru, int Mtu, TimeSpan LcpEchoInterval, int LcpEchoFailures, TimeSpan RestartTimer, int MaxConfigure,
+    bool ClampMss = true)
 {
     public static PppOptions Default { get; } = new(1400, 1400, TimeSpan.FromSeconds(10), 3, TimeSpan.FromSeconds(3), 10);
 }

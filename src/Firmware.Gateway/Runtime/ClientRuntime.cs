@@ -190,6 +190,8 @@ internal sealed partial class ClientRuntime : ITunnelSessionHost, IAsyncDisposab
             Role = PptpControlRole.Client,
             Control = PppOptionsBuilder.Control(_ppp),
             Ppp = PppOptionsBuilder.Client(_ppp, _options),
+            Mtu = _ppp.Mtu,
+            ClampMss = _ppp.ClampMss,
             AuthFactory = new DelegateAuthFactory((method, role) =>
                 AuthProtocolFactory.Create(method, role, _context.AuthEnvironment(session!, _ppp), credentials: credentials)),
             EncryptionLayer = TunnelSecurity.EncryptionLayer(_options.Mppe, PppSessionRole.Client),

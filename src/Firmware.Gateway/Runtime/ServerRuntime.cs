@@ -216,6 +216,8 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IAsyncDisposab
             Control = PppOptionsBuilder.Control(_ppp) with { StartTimeout = StartRequestTimeout },
             Ppp = PppOptionsBuilder.Server(_ppp, _options),
             LoginDeadline = LoginDeadline,
+            Mtu = _ppp.Mtu,
+            ClampMss = _ppp.ClampMss,
         };
         TunnelSession? session = null;
         options = options with

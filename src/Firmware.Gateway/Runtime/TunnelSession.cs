@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using Firmware.Platform.Linux;
 using Firmware.Protocol;
 using Firmware.Protocol.Gre;
+using Firmware.Protocol.Ip;
 using Firmware.Protocol.Ppp;
 using Firmware.Protocol.Pptp;
 using Microsoft.Extensions.Logging;
@@ -41,6 +42,12 @@ public sealed record TunnelSessionOptions
     /// meanwhile (a slowloris SCCRQ, no call, an LCP or auth exchange kept alive). Null: no such deadline.
     /// </summary>
     public TimeSpan? LoginDeadline { get; init; }
+
+    /// <summary>The largest packet we send (ppp.mtu); the tunnel's MTU is this or less once the link is up.</summary>
+    public int Mtu { get; init; } = 1400;
+
+    /// <summary>Lower the MSS of TCP SYNs through the tunnel to what fits it (ppp.clampMss).</summary>
+    public bool ClampMss { get; init; } = true;
 }
 
 /// <summary>How far a connection has come towards a login; the server evicts the least advanced first.</summary>
@@ -102,6 +109,7 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
     private readonly SemaphoreSlim _controlBytesHandled = new(0, 1);
     private readonly ProtocolTimer? _loginDeadline;
     private ProtocolTimer? _greWatch;
+    private ushort _mssLimit4, _mssLimit6;
     private bool _greFromPeer;
     private volatile int _progress;
     private readonly byte[] _controlSendBuffer = new byte[PppSession.ControlFrameHeaderRoom + 2048];
@@ -114,7 +122,7 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
     private const int MaxEarlyPackets = 8;
     private bool _closed;
     private long _bytesSent, _bytesReceived, _packetsSent, _packetsReceived;
-    private long _tunDrops, _greSendDrops, _decodeDrops, _spoofedSourceDrops;
+    private long _tunDrops, _greSendDrops, _decodeDrops, _spoofedSourceDrops, _mssClamped;
 
     public TunnelSession(TunnelSessionOptions options, ITunnelSessionHost host, Socket connectedSocket, GreMultiplexer gre,
         PacketBufferPool pool, TimeProvider time, ILogger logger)
@@ -168,6 +176,31 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
 
     /// <summary>The call is connected but its peer's GRE never arrived (see <see cref="GreSilenceLimit"/>).</summary>
     public bool GreBlocked { get; private set; }
+
+    /// <summary>The largest IP packet that crosses this tunnel whole, once the link is up (0 before).</summary>
+    public int EffectiveMtu { get; private set; }
+
+    /// <summary>TCP SYNs whose MSS was lowered to fit the tunnel, both directions.</summary>
+    public long MssClamped => Interlocked.Read(ref _mssClamped);
+
+    /// <summary>
+    /// What fits both ways: our MTU, the peer's MRU (what it takes from us) and ours (what it may send us), less
+    /// the 4 bytes MPPE adds to each packet (its header and the protocol field it encrypts, RFC 3078).
+    /// </summary>
+    public static int EffectiveMtuOf(int mtu, PppNegotiatedParameters negotiated)
+    {
+        ArgumentNullException.ThrowIfNull(negotiated);
+        var fits = mtu;
+        if (negotiated.PeerMru > 0)
+        {
+            fits = Math.Min(fits, negotiated.PeerMru);
+        }
+        if (negotiated.LocalMru > 0)
+        {
+            fits = Math.Min(fits, negotiated.LocalMru);
+        }
+        return negotiated.EncryptionUp ? fits - 4 : fits;
+    }
 
     public string Name => _options.Name;
     public PptpControlRole Role => _options.Role;
@@ -385,6 +418,10 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
             return;
         }
         var protocol = (buffer[offset] >> 4) == 6 ? PppProtocol.Ipv6 : PppProtocol.Ipv4;
+        if (_mssLimit4 != 0 && TcpMssClamp.TryClamp(buffer.AsSpan(offset, length), _mssLimit4, _mssLimit6))
+        {
+            Interlocked.Increment(ref _mssClamped);
+        }
         if (ppp.TrySendPacket(protocol, buffer, offset, length))
         {
             Interlocked.Increment(ref _packetsSent);
@@ -430,6 +467,10 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
 
     void IPppSessionOutput.DeliverPacket(PppProtocol protocol, Span<byte> packet)
     {
+        if (_mssLimit4 != 0 && TcpMssClamp.TryClamp(packet, _mssLimit4, _mssLimit6))
+        {
+            Interlocked.Increment(ref _mssClamped);
+        }
         Interlocked.Increment(ref _packetsReceived);
         Interlocked.Add(ref _bytesReceived, packet.Length);
         _host.DeliverPacket(this, protocol, packet);
@@ -456,6 +497,12 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
                 break;
             case PppSessionEventKind.NetworkUp when State != TunnelState.Up && _ppp is not null:
                 Negotiated = _ppp.Negotiated;
+                EffectiveMtu = EffectiveMtuOf(_options.Mtu, Negotiated);
+                if (_options.ClampMss)
+                {
+                    _mssLimit4 = TcpMssClamp.MaximumSegmentSize(EffectiveMtu, ipv6: false);
+                    _mssLimit6 = TcpMssClamp.MaximumSegmentSize(EffectiveMtu, ipv6: true);
+                }
                 if (Negotiated.Ipv4Up)
                 {
                     State = TunnelState.Up;

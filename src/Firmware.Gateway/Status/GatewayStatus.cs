@@ -22,6 +22,10 @@ public sealed record SessionStatus
     public long PacketsSent { get; init; }
     public long PacketsReceived { get; init; }
     public IReadOnlyDictionary<string, long> Drops { get; init; } = new Dictionary<string, long>();
+    /// <summary>The largest IP packet the tunnel carries whole (our MTU, both MRUs, less MPPE's 4 bytes); 0 before it is up.</summary>
+    public int Mtu { get; init; }
+    /// <summary>TCP SYNs whose MSS was lowered to fit the tunnel.</summary>
+    public long MssClamped { get; init; }
     public string? LastError { get; init; }
 }
 
