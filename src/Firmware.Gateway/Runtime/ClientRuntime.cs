@@ -248,6 +248,9 @@ internal sealed partial class ClientRuntime : ITunnelSessionHost, IAsyncDisposab
         {
             var netlink = _context.Netlink;
             netlink.AddAddress(_tunIndex, negotiated.LocalAddress!, negotiated.PeerAddress, 32);
+            // What the link negotiated (both MRUs, less MPPE's overhead), so the kernel sizes, fragments and
+            // answers "fragmentation needed" for what really fits.
+            netlink.SetMtu(_tunIndex, session.EffectiveMtu);
             netlink.SetLinkUp(_tunIndex, up: true);
             if (_options.DefaultRoute)
             {

@@ -400,11 +400,10 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IAsyncDisposab
         }
         try
         {
-            _context.Netlink.AddRoute(new RouteSpec(new IPNetwork(peer, 32), null, _tunIndex));
-        }
-        catch (Firmware.Platform.Linux.PlatformException e) when (e.Errno == 17)
-        {
-            // A stale route to this address (e.g. left by a crash): it already points where we want.
+            // The route carries this tunnel's MTU (the TUN is shared, and peers negotiate different MRUs), so the
+            // kernel answers larger DF packets towards this client with "fragmentation needed" instead of our
+            // sending what the peer cannot take. Replace, not add: a stale route (e.g. left by a crash) may be there.
+            _context.Netlink.ReplaceRoute(new RouteSpec(new IPNetwork(peer, 32), null, _tunIndex, Mtu: session.EffectiveMtu));
         }
         catch (Firmware.Platform.Linux.PlatformException e)
         {

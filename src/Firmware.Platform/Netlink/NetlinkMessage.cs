@@ -37,6 +37,8 @@ internal static class Rtnl
     public const ushort RouteAttrGateway = 5;
     public const ushort RouteAttrPriority = 6;
     public const ushort RouteAttrPreferredSource = 7;
+    public const ushort RouteAttrMetrics = 8;
+    public const ushort RouteMetricMtu = 2;
     public const ushort RouteAttrTable = 15;
 
     public const int HeaderSize = 16;

@@ -8,8 +8,12 @@ using static Tmds.Linux.LibC;
 
 namespace Firmware.Platform.Netlink;
 
-/// <summary>A route as the gateway installs it: a destination prefix, through a gateway or straight out of an interface.</summary>
-public sealed record RouteSpec(IPNetwork Destination, IPAddress? Gateway, int InterfaceIndex, uint Metric = 0);
+/// <summary>
+/// A route as the gateway installs it: a destination prefix, through a gateway or straight out of an interface;
+/// <paramref name="Mtu"/> (0: the interface's) is the largest packet the kernel sends that way: it answers larger
+/// DF packets it forwards with ICMP "fragmentation needed" and sizes its own TCP segments and fragments to it.
+/// </summary>
+public sealed record RouteSpec(IPNetwork Destination, IPAddress? Gateway, int InterfaceIndex, uint Metric = 0, int Mtu = 0);
 
 /// <summary>An interface as the kernel reports it.</summary>
 public sealed record LinkState(int Index, int Mtu, bool IsUp);
@@ -277,6 +281,15 @@ public sealed unsafe class RouteNetlink : IDisposable
         if (route.Metric != 0)
         {
             writer.Attribute(Rtnl.RouteAttrPriority, route.Metric);
+        }
+        if (route.Mtu != 0)
+        {
+            // RTA_METRICS nests rtattrs of RTAX_* values: here just RTAX_MTU.
+            Span<byte> metrics = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt16LittleEndian(metrics, 8);
+            BinaryPrimitives.WriteUInt16LittleEndian(metrics[2..], Rtnl.RouteMetricMtu);
+            BinaryPrimitives.WriteUInt32LittleEndian(metrics[4..], (uint)route.Mtu);
+            writer.Attribute(Rtnl.RouteAttrMetrics, metrics);
         }
         return Exchange(writer.Finish(), null);
     }
