@@ -73,10 +73,29 @@ pkill -x "$peers" && sleep 0.3
 pkill -KILL -x "$peers"
 ip netns del pptpc 2>/dev/null
 ip link del pgw-v0 2>/dev/null
+tc qdisc del dev eth0 root 2>/dev/null
+tc qdisc del dev eth0 ingress 2>/dev/null
+ip link del ifb0 2>/dev/null
 rm -f /var/log/pppd-*.log /run/pptpd.pid /run/ppp-*.pid /tmp/pgw-*
 rm -rf /var/run/pptp
 : >/var/log/messages
 true
+GUEST
+}
+
+# A lossy, reordering link between guest and host (netem on the guest's eth0: egress directly, ingress through
+# ifb0), so both directions of a tunnel see it. guest_reset takes it away.
+guest_impair_link() { # netem arguments, e.g. "delay 10ms reorder 5% loss 2%"
+  guest - <<GUEST
+set -e
+modprobe -a sch_netem sch_ingress ifb act_mirred cls_matchall
+ip link add ifb0 type ifb 2>/dev/null || true
+ip link set ifb0 up
+tc qdisc replace dev eth0 root netem $1
+tc qdisc add dev eth0 handle ffff: ingress
+tc filter add dev eth0 parent ffff: matchall action mirred egress redirect dev ifb0
+tc qdisc replace dev ifb0 root netem $1
+tc qdisc show dev eth0; tc qdisc show dev ifb0
 GUEST
 }
 

@@ -658,9 +658,12 @@ public sealed class FieldBugTableTests
         var plain = new List<byte[]>();
         for (var n = 0; n < count; n++)
         {
-            var frame = new byte[MppeHeader.Length + 2 + 12];
+            var frame = new byte[MppeHeader.Length + 2 + 20];
             frame[3] = 0x21;
             random.NextBytes(frame.AsSpan(4));
+            frame[4] = 0x45; // an IPv4 header of total length 20: stateful MPPE checks what it decrypts
+            frame[6] = 0;
+            frame[7] = 20;
             plain.Add((byte[])frame.Clone());
             Assert.True(encryptor.Encrypt(frame));
             cipher.Add(frame);

@@ -489,6 +489,7 @@ internal sealed partial class GatewayService : IAsyncDisposable
         PacketsSent = s.PacketsSent,
         PacketsReceived = s.PacketsReceived,
         Drops = s.Drops(),
+        MppeSync = s.MppeSync(),
         Mtu = s.EffectiveMtu,
         MssClamped = s.MssClamped,
         LastError = s.State == TunnelState.Up ? null : s.LastReason,

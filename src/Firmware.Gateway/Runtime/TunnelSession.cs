@@ -3,8 +3,10 @@ using System.Net;
 using System.Net.Sockets;
 using Firmware.Platform.Linux;
 using Firmware.Protocol;
+using Firmware.Protocol.Ccp;
 using Firmware.Protocol.Gre;
 using Firmware.Protocol.Ip;
+using Firmware.Protocol.Mppe;
 using Firmware.Protocol.Ppp;
 using Firmware.Protocol.Pptp;
 using Microsoft.Extensions.Logging;
@@ -116,6 +118,7 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
     private PptpCall? _call;
     private GreWindow<byte[]>? _window;
     private PppSession? _ppp;
+    private IPppEncryptionLayer? _encryption;
     private SocketAddress? _peerSocketAddress;
     private bool _registered;
     private readonly Queue<(byte[] Buffer, int Offset, int Length)> _early = new();
@@ -234,6 +237,18 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
     public long PacketsReceived => Interlocked.Read(ref _packetsReceived);
 
     /// <summary>Drop counters by reason, for the status command.</summary>
+    /// <summary>How stateful MPPE kept in sync (Reset-Requests, key searches, key holds); null without MPPE.</summary>
+    public IReadOnlyDictionary<string, long>? MppeSync() => _encryption is MppeEncryptionLayer mppe
+        ? new Dictionary<string, long>(StringComparer.Ordinal)
+        {
+            ["resetRequestsSent"] = mppe.ResetRequestsSent,
+            ["resetRequestsReceived"] = mppe.ResetRequestsReceived,
+            ["keySearchRecoveries"] = mppe.KeySearchRecoveries,
+            ["keyHolds"] = mppe.KeyHoldsSent,
+            ["garbageRejectsReceived"] = mppe.GarbageRejectsReceived,
+        }
+        : null;
+
     public IReadOnlyDictionary<string, long> Drops()
     {
         var drops = new Dictionary<string, long>(StringComparer.Ordinal)
@@ -256,6 +271,13 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
         {
             drops["pppFrames"] = p.DroppedFrames;
             drops["pppOutbound"] = p.DroppedOutboundPackets;
+        }
+        if (_encryption is MppeEncryptionLayer mppe)
+        {
+            // What stateful MPPE drops while it resynchronises (see MppeSync for what it took).
+            drops["mppeUndecryptable"] = mppe.DroppedPackets(MppeDropReason.Undecryptable);
+            drops["mppePacketLoss"] = mppe.DroppedPackets(MppeDropReason.PacketLoss);
+            drops["mppeAwaitingFlush"] = mppe.DroppedPackets(MppeDropReason.AwaitingFlush);
         }
         return drops;
     }
@@ -585,8 +607,9 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
         _greWatch = new ProtocolTimer(_time, CheckGreArrived, Dispatch);
         _greWatch.Start(GreSilenceLimit);
         var ppp = _host.PreparePpp(this, _options.Ppp);
+        var encryptionLayer = _options.EncryptionLayer;
         _ppp = new PppSession(ppp, this, _options.AuthFactory, _time, SystemRandom.Fill,
-            Dispatch, _options.EncryptionLayer);
+            Dispatch, encryptionLayer is null ? null : context => _encryption = encryptionLayer(context));
         _ppp.Start();
         while (_early.TryDequeue(out var early))
         {

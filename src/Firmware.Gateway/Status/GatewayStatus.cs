@@ -22,6 +22,8 @@ public sealed record SessionStatus
     public long PacketsSent { get; init; }
     public long PacketsReceived { get; init; }
     public IReadOnlyDictionary<string, long> Drops { get; init; } = new Dictionary<string, long>();
+    /// <summary>Stateful MPPE's resynchronisation counters (Reset-Requests, key searches, key holds); absent without MPPE.</summary>
+    public IReadOnlyDictionary<string, long>? MppeSync { get; init; }
     /// <summary>The largest IP packet the tunnel carries whole (our MTU, both MRUs, less MPPE's 4 bytes); 0 before it is up.</summary>
     public int Mtu { get; init; }
     /// <summary>TCP SYNs whose MSS was lowered to fit the tunnel.</summary>

@@ -81,7 +81,7 @@ public sealed class CcpProtocol : ControlProtocol
     public void Block(string? reason) => _mppe.BlockedReason = reason;
 
     /// <summary>
-    /// Sends a Reset-Request (stateful receiver lost sync) and repeats it on the restart timer, at most
+    /// Sends a Reset-Request (stateful receiver lost sync) and repeats it (see <see cref="ResetRepeatInterval"/>), at most
     /// Max-Configure times, while <paramref name="stillAwaitingFlush"/> says the flushed packet has not come.
     /// A call while one is outstanding does nothing. Only in Opened.
     /// </summary>
@@ -103,8 +103,14 @@ public sealed class CcpProtocol : ControlProtocol
         _resetIdentifier++;
         ResetRequestsSent++;
         Automaton.SendPacket(PppCode.ResetRequest, _resetIdentifier, default);
-        _resetTimer.Start(_settings.RestartInterval);
+        _resetTimer.Start(ResetRepeatInterval);
     }
+
+    /// <summary>
+    /// How soon an unanswered Reset-Request is repeated: the restart interval, at most 1 s (pppd's RACKTIMEOUT).
+    /// Every moment waiting for the flush drops all the peer sends, so a lost request must not cost 3 s.
+    /// </summary>
+    private TimeSpan ResetRepeatInterval => _settings.RestartInterval < TimeSpan.FromSeconds(1) ? _settings.RestartInterval : TimeSpan.FromSeconds(1);
 
     private void OnResetTimerExpired()
     {

@@ -28,6 +28,26 @@ public sealed class MppeEncryptionLayer : IPppEncryptionLayer
     private string? _finishedReason;
     private bool _materialUsed;
     private string? _fatalReason;
+    private readonly TimeSpan _restartInterval;
+    private long? _lastKeyHold;
+    private int _keyHoldsInARow;
+    private long? _syncLostAt;
+
+    /// <summary>
+    /// Stateful: the link is given up once this many flushed packets in a row decrypted to garbage with every key
+    /// in reach and sync has been lost for <see cref="GiveUpIntervals"/> restart intervals (several Reset-Requests
+    /// unanswered by a good packet), not on a burst of garbage alone.
+    /// </summary>
+    public const int MaxFailedResyncs = 3;
+
+    /// <summary>Stateful: restart intervals out of sync (see <see cref="MaxFailedResyncs"/>) before the link is given up.</summary>
+    public const int GiveUpIntervals = 4;
+
+    /// <summary>
+    /// Stateful: key holds in a row (the peer still rejecting garbage after each, with no Reset-Request of its own
+    /// in between) before the link is given up.
+    /// </summary>
+    public const int MaxKeyHoldsInARow = 3;
 
     /// <param name="context">What the session provides (time, output, automaton settings, dispatch).</param>
     /// <param name="policy">What we accept for MPPE.</param>
@@ -38,12 +58,19 @@ public sealed class MppeEncryptionLayer : IPppEncryptionLayer
         ArgumentNullException.ThrowIfNull(policy);
         _isServer = isServer;
         _time = context.Time;
+        _restartInterval = context.Automaton.RestartInterval;
         _ccp = new CcpProtocol(policy, isServer, context.Automaton, context.Time, context.Output, context.Dispatch);
         _ccp.MppeUp += OnCcpUp;
         // The first reason wins: the session's own "link down" close comes after it.
         _ccp.Automaton.LayerFinished += a => _finishedReason ??= a.LastReason;
         _ccp.MppeDown += _ => DropCiphers();
-        _ccp.ResetRequested += () => _encryptor?.ResetRequested();
+        _ccp.ResetRequested += () =>
+        {
+            _encryptor?.ResetRequested();
+            // The peer lost a packet and resynchronises anew: garbage after this is a new story, not a hold
+            // that failed (on a lossy link Linux falls one key behind again and again).
+            _keyHoldsInARow = 0;
+        };
         _transform = new MppeDataTransform(this);
         _awaitingFlush = () => _decryptor?.AwaitingFlush == true;
     }
@@ -120,6 +147,67 @@ public sealed class MppeEncryptionLayer : IPppEncryptionLayer
 
     /// <summary>Reset-Requests the peer sent us.</summary>
     public long ResetRequestsReceived => _ccp.ResetRequestsReceived;
+
+    /// <summary>Stateful resynchronisations that needed extra key changes (see <see cref="MppeDecryptor"/>).</summary>
+    public long KeySearchRecoveries => _decryptor?.KeySearchRecoveries ?? 0;
+
+    /// <summary>Protocol-Rejects of protocols we never send: the peer decrypting our packets to garbage.</summary>
+    public long GarbageRejectsReceived { get; private set; }
+
+    /// <summary>Flushed packets sent with the key held, to let a peer one key behind catch up.</summary>
+    public long KeyHoldsSent { get; private set; }
+
+    /// <inheritdoc />
+    public event Action<string>? Failed;
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Stateful only. Linux's decryptor, having lost the flushed packet that answered its Reset-Request, runs
+    /// one key behind ours for good and hands the garbage to pppd, which Protocol-Rejects the "protocols" it
+    /// finds: our only sign. We answer by holding our key on the next flushed packet, so the peer's key change
+    /// on it catches it up by one. Rejects within a restart interval of a hold are for packets sent before it;
+    /// rejects that keep coming after <see cref="MaxKeyHoldsInARow"/> holds end the link with a reason.
+    /// </remarks>
+    public void OnPeerRejectedUnknownProtocol(PppProtocol protocol)
+    {
+        if (_encryptor is not { Stateless: false } encryptor || _fatalReason is not null)
+        {
+            return;
+        }
+        GarbageRejectsReceived++;
+        var now = _time.GetTimestamp();
+        if (_lastKeyHold is { } last)
+        {
+            var since = _time.GetElapsedTime(last, now);
+            if (since < _restartInterval)
+            {
+                return;
+            }
+            _keyHoldsInARow = since < 4 * _restartInterval ? _keyHoldsInARow + 1 : 1;
+        }
+        else
+        {
+            _keyHoldsInARow = 1;
+        }
+        if (_keyHoldsInARow > MaxKeyHoldsInARow)
+        {
+            Fail($"stateful MPPE: the peer cannot decrypt our packets (it rejects garbage protocols such as 0x{(ushort)protocol:X4}) and {MaxKeyHoldsInARow} key resynchronisations did not help");
+            return;
+        }
+        _lastKeyHold = now;
+        KeyHoldsSent++;
+        encryptor.HoldKeyOnNextFlush();
+    }
+
+    private void Fail(string reason)
+    {
+        if (_fatalReason is not null)
+        {
+            return;
+        }
+        _fatalReason = reason;
+        Failed?.Invoke(reason);
+    }
 
     /// <inheritdoc />
     public void OnAuthenticated(IAuthProtocol? authenticator, IAuthProtocol? peer)
@@ -218,12 +306,20 @@ public sealed class MppeEncryptionLayer : IPppEncryptionLayer
         switch (decryptor.Decrypt(buffer.Slice(offset, length)))
         {
             case MppeDecryptStatus.Ok:
+                _syncLostAt = null;
                 offset += MppeHeader.Length;
                 length -= MppeHeader.Length;
                 PacketsDecrypted++;
                 return true;
             case MppeDecryptStatus.SendResetRequest:
                 _drops[(int)decryptor.LastDropReason]++;
+                var now = _time.GetTimestamp();
+                _syncLostAt ??= now;
+                if (decryptor.ConsecutiveFailedResyncs >= MaxFailedResyncs && _time.GetElapsedTime(_syncLostAt.Value, now) >= GiveUpIntervals * _restartInterval)
+                {
+                    Fail($"stateful MPPE lost sync with the peer: {decryptor.ConsecutiveFailedResyncs} flushed packets in a row over {_time.GetElapsedTime(_syncLostAt.Value, now).TotalSeconds:0} s decrypted to garbage with every key in reach");
+                    return false;
+                }
                 _ccp.SendResetRequest(_awaitingFlush);
                 return false;
             default:

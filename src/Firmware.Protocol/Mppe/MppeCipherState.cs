@@ -13,6 +13,8 @@ internal sealed class MppeCipherState
     private readonly byte[] _sessionKey;
     private readonly Sha1Digest _sha = new();
     private Rc4 _rc4;
+    private readonly byte[] _savedKey;
+    private Rc4 _savedRc4;
 
     public MppeCipherState(ReadOnlySpan<byte> startKey, MppeKeyStrength strength)
     {
@@ -25,6 +27,7 @@ internal sealed class MppeCipherState
 
         _startKey = startKey[..KeyLength].ToArray();
         _sessionKey = new byte[KeyLength];
+        _savedKey = new byte[KeyLength];
         MppeKeyDerivation.GetInitialSessionKey(_startKey, strength, _sessionKey);
         _rc4.Init(_sessionKey);
     }
@@ -55,12 +58,35 @@ internal sealed class MppeCipherState
 
     public void CopySessionKey(Span<byte> destination) => _sessionKey.CopyTo(destination);
 
+    /// <summary>Sets the session key and restarts RC4 with it.</summary>
+    public void SetSessionKey(ReadOnlySpan<byte> sessionKey)
+    {
+        sessionKey.CopyTo(_sessionKey);
+        _rc4.Init(_sessionKey);
+    }
+
+    /// <summary>Remembers the session key and the RC4 state (1 KiB copied: for rare events, not per packet).</summary>
+    public void Save()
+    {
+        _sessionKey.CopyTo(_savedKey);
+        _savedRc4 = _rc4;
+    }
+
+    /// <summary>Goes back to what <see cref="Save"/> remembered.</summary>
+    public void Restore()
+    {
+        _savedKey.CopyTo(_sessionKey);
+        _rc4 = _savedRc4;
+    }
+
     public void Transform(Span<byte> data) => _rc4.Transform(data);
 
     public void Clear()
     {
         CryptographicOperations.ZeroMemory(_startKey);
         CryptographicOperations.ZeroMemory(_sessionKey);
+        CryptographicOperations.ZeroMemory(_savedKey);
         _rc4.Clear();
+        _savedRc4.Clear();
     }
 }

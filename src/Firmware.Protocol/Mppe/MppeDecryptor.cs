@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Security.Cryptography;
 
 namespace Firmware.Protocol.Mppe;
@@ -45,6 +46,11 @@ public enum MppeDropReason
     PacketLoss,
     /// <summary>Stateful: dropped while waiting for the flushed packet that answers the Reset-Request.</summary>
     AwaitingFlush,
+    /// <summary>
+    /// Stateful: decrypted to no plausible IPv4 or IPv6 packet (the keys of the two ends differ). A flushed
+    /// packet that no key in reach decrypts, or a run of such packets, loses sync and asks for a reset.
+    /// </summary>
+    Undecryptable,
 }
 
 /// <summary>
@@ -56,6 +62,21 @@ public enum MppeDropReason
 /// is returned once, and packets are dropped until one with the flushed bit arrives; then the key is
 /// changed once for every flag packet missed (at most 15) and once for the flush itself. Reset-Ack needs no
 /// action here. Nothing is allocated per packet; bad input never throws. Not thread-safe.
+/// <para>
+/// Stateful, where Linux ppp_mppe (and RFC 3078) become a black hole, and what we do instead. Linux changes key
+/// on the packet that answers a Reset-Request whatever its count; if that answer is lost (or arrives after a
+/// gap, which Linux drops without its key change), the receiver resynchronises on a later flushed packet one key
+/// short, and nothing tells it: RC4 has no integrity check, ppp_mppe hands the garbage up and stays one key apart
+/// for good. So we check what a stateful packet decrypts to: an IPv4 or IPv6 packet whose version and length
+/// fields fit the frame (about 1 in 100,000 for random bytes). A flushed packet that does not is tried with the
+/// key before its change (a sender that held its key, see <see cref="MppeEncryptor.HoldKeyOnNextFlush"/>) and
+/// with up to <see cref="MaxKeySearch"/> further changes (a Linux sender's answers we lost); if none fits, it is
+/// dropped as if it never came and we ask again (<see cref="ConsecutiveFailedResyncs"/> counts these, for the
+/// session to give up on). A run of <see cref="UndecryptableRunLimit"/> unflushed packets that do not fit loses
+/// sync too. And a flushed packet that reveals a gap resynchronises at once (Linux drops it and waits for the
+/// flush a Reset-Request brings, a round trip later). Our own encryptor answers with flag packets, which a
+/// receiver accounts for even when they are lost.
+/// </para>
 /// <para>
 /// Where we are stricter than Linux: ppp_mppe takes any stateless step up to half the count space, so one
 /// forged frame 2048 counts ahead costs 2048 key changes (about 50 normal frames' CPU). Here steps beyond
@@ -75,6 +96,15 @@ public sealed class MppeDecryptor : IDisposable
     /// <summary>Stateless: key changes a second that longer steps may use (two maximal jumps a second).</summary>
     public const int KeyChangeBudgetPerSecond = MppeHeader.CoherencyCountSpace;
 
+    /// <summary>Stateful: extra key changes tried on a flushed packet that does not decrypt (its lost predecessors).</summary>
+    public const int MaxKeySearch = 4;
+
+    /// <summary>Stateful: this many undecryptable packets in a row mean the keys differ.</summary>
+    public const int UndecryptableRunLimit = 3;
+
+    /// <summary>Bytes of plaintext that show a packet is plausible: the protocol field and the IP length fields.</summary>
+    private const int ProbeLength = 8;
+
     private readonly MppeCipherState _cipher;
     private readonly long[] _drops = new long[Enum.GetValues<MppeDropReason>().Length];
     private readonly byte[] _keyHistory;
@@ -84,6 +114,10 @@ public sealed class MppeDecryptor : IDisposable
     private readonly TimeProvider? _time;
     private double _keyChangeBudget = KeyChangeBudgetPerSecond;
     private long _budgetStamp;
+    private readonly byte[] _searchBaseKey;
+    private readonly byte[] _heldKey;
+    private Rc4 _probe;
+    private int _undecryptableRun;
 
     /// <param name="startKey">This end's receive start key (see <see cref="MppeKeyDerivation.DeriveStartKeys"/>).</param>
     /// <param name="strength">The negotiated key strength.</param>
@@ -101,6 +135,8 @@ public sealed class MppeDecryptor : IDisposable
         Stateless = stateless;
         MaxForwardJump = maxForwardJump;
         _keyHistory = new byte[ReorderWindow * _cipher.KeyLength];
+        _searchBaseKey = new byte[_cipher.KeyLength];
+        _heldKey = new byte[_cipher.KeyLength];
         _time = time;
         _budgetStamp = time?.GetTimestamp() ?? 0;
     }
@@ -122,6 +158,18 @@ public sealed class MppeDecryptor : IDisposable
 
     /// <summary>Packets decrypted.</summary>
     public long PacketsDecrypted { get; private set; }
+
+    /// <summary>Stateful: flushed packets in a row (since the last good packet) that no key in reach decrypted.</summary>
+    public int ConsecutiveFailedResyncs { get; private set; }
+
+    /// <summary>Stateful: resynchronisations that needed extra key changes (the peer's flushed packets we lost).</summary>
+    public long KeySearchRecoveries { get; private set; }
+
+    /// <summary>Stateful: gaps resynchronised on the flushed packet that revealed them, with no Reset-Request.</summary>
+    public long GapsBridged { get; private set; }
+
+    /// <summary>Stateful: flushed packets the sender sent with its key held, followed.</summary>
+    public long HeldKeysFollowed { get; private set; }
 
     /// <summary>Why the last packet was dropped (None after a good one).</summary>
     public MppeDropReason LastDropReason { get; private set; }
@@ -258,17 +306,32 @@ public sealed class MppeDecryptor : IDisposable
             return Drop(MppeDropReason.OutOfWindow);
         }
 
+        // A flushed packet that no key in reach decrypts is dropped as if it never came (it may be forged, or
+        // garbage with a count that would make us step keys for flag packets never sent): keep what it changes.
+        var countBefore = _coherencyCount;
+        var discardingBefore = _discarding;
+        if (flushed)
+        {
+            _cipher.Save();
+        }
+
         if (!_discarding)
         {
             _coherencyCount = (_coherencyCount + 1) & 0x0FFF;
             if (count != _coherencyCount)
             {
                 _discarding = true;
-                Drop(MppeDropReason.PacketLoss);
-                return MppeDecryptStatus.SendResetRequest;
+                if (!flushed)
+                {
+                    Drop(MppeDropReason.PacketLoss);
+                    return MppeDecryptStatus.SendResetRequest;
+                }
+                // A flushed packet after the gap restarts RC4 itself: resynchronise on it at once, as on the
+                // flush a Reset-Request would bring (Linux drops it and waits for another round trip).
+                GapsBridged++;
             }
         }
-        else
+        if (_discarding)
         {
             if (!flushed)
             {
@@ -287,9 +350,131 @@ public sealed class MppeDecryptor : IDisposable
 
         if (flushed)
         {
+            // The key before this flush's change: a sender that held its key (see MppeEncryptor.HoldKeyOnNextFlush)
+            // for a peer it believed one behind used it.
+            _cipher.CopySessionKey(_heldKey);
             _cipher.Rekey();
+            if (!Probe(payload) && !TryHeldKey(payload) && !SearchKey(payload))
+            {
+                _cipher.Restore();
+                _coherencyCount = countBefore;
+                _discarding = discardingBefore;
+                ConsecutiveFailedResyncs++;
+                // Awaiting a flush: ask again. In sync: the packets after it will tell (a run of garbage).
+                return discardingBefore ? DropAndAskForReset() : Undecryptable();
+            }
+            return Accept(payload);
         }
-        return Deliver(payload);
+
+        _cipher.Transform(payload);
+        return IsPlausiblePacket(payload, payload.Length) ? Accept(payload, transformed: true) : Undecryptable();
+    }
+
+    /// <summary>Drops a packet that decrypted to garbage; a run of them means the keys differ: sync is lost.</summary>
+    private MppeDecryptStatus Undecryptable()
+    {
+        if (++_undecryptableRun < UndecryptableRunLimit)
+        {
+            return Drop(MppeDropReason.Undecryptable);
+        }
+        _undecryptableRun = 0;
+        _discarding = true;
+        return DropAndAskForReset();
+    }
+
+    private MppeDecryptStatus DropAndAskForReset()
+    {
+        Drop(MppeDropReason.Undecryptable);
+        return MppeDecryptStatus.SendResetRequest;
+    }
+
+    private MppeDecryptStatus Accept(Span<byte> payload, bool transformed = false)
+    {
+        _undecryptableRun = 0;
+        ConsecutiveFailedResyncs = 0;
+        if (!transformed)
+        {
+            _cipher.Transform(payload);
+        }
+        PacketsDecrypted++;
+        LastDropReason = MppeDropReason.None;
+        return MppeDecryptStatus.Ok;
+    }
+
+    /// <summary>Whether the current session key, from a fresh RC4 start, decrypts the packet's head to a plausible packet.</summary>
+    private bool Probe(ReadOnlySpan<byte> payload)
+    {
+        _cipher.CopySessionKey(_searchBaseKey);
+        return ProbeWith(_searchBaseKey, payload);
+    }
+
+    private bool ProbeWith(ReadOnlySpan<byte> key, ReadOnlySpan<byte> payload)
+    {
+        Span<byte> head = stackalloc byte[ProbeLength];
+        head = head[..Math.Min(ProbeLength, payload.Length)];
+        payload[..head.Length].CopyTo(head);
+        _probe.Init(key);
+        _probe.Transform(head);
+        return IsPlausiblePacket(head, payload.Length);
+    }
+
+    /// <summary>Whether the packet was sent with the key held (no change on this flush); if so RC4 restarts with it.</summary>
+    private bool TryHeldKey(ReadOnlySpan<byte> payload)
+    {
+        if (!ProbeWith(_heldKey, payload))
+        {
+            return false;
+        }
+        _cipher.SetSessionKey(_heldKey);
+        HeldKeysFollowed++;
+        return true;
+    }
+
+    /// <summary>Tries up to <see cref="MaxKeySearch"/> further key changes; on a fit, RC4 restarts with that key.</summary>
+    private bool SearchKey(ReadOnlySpan<byte> payload)
+    {
+        for (var step = 1; step <= MaxKeySearch; step++)
+        {
+            _cipher.AdvanceKey();
+            if (Probe(payload))
+            {
+                _cipher.RestartCipher();
+                KeySearchRecoveries++;
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// Whether decrypted bytes (at least the first <see cref="ProbeLength"/>, of a packet <paramref name="length"/>
+    /// long) start like what MPPE carries for us: protocol 0021 with an IPv4 header, or 0057 with an IPv6 one,
+    /// whose length field fits the frame (PPP has no padding; a shorter IP length is allowed, a longer one not).
+    /// </summary>
+    public static bool IsPlausiblePacket(ReadOnlySpan<byte> head, int length)
+    {
+        if (head.IsEmpty)
+        {
+            return false;
+        }
+        // Protocol-field compression: an odd first byte is the whole (1-byte) protocol field.
+        var protocolLength = (head[0] & 1) != 0 ? 1 : 2;
+        if (head.Length <= protocolLength)
+        {
+            return false;
+        }
+        var protocol = protocolLength == 1 ? head[0] : BinaryPrimitives.ReadUInt16BigEndian(head);
+        var ip = head[protocolLength..];
+        var ipLength = length - protocolLength;
+        switch (protocol)
+        {
+            case 0x0021 when ip[0] >> 4 == 4 && ipLength >= 20:
+                return ip.Length < 4 || BinaryPrimitives.ReadUInt16BigEndian(ip[2..]) is var total && total >= 20 && total <= ipLength;
+            case 0x0057 when ip[0] >> 4 == 6 && ipLength >= 40:
+                return ip.Length < 6 || BinaryPrimitives.ReadUInt16BigEndian(ip[4..]) + 40 <= ipLength;
+            default:
+                return false;
+        }
     }
 
     private MppeDecryptStatus Deliver(Span<byte> payload)
@@ -311,6 +496,9 @@ public sealed class MppeDecryptor : IDisposable
     public void Dispose()
     {
         _cipher.Clear();
+        _probe.Clear();
         CryptographicOperations.ZeroMemory(_keyHistory);
+        CryptographicOperations.ZeroMemory(_searchBaseKey);
+        CryptographicOperations.ZeroMemory(_heldKey);
     }
 }

@@ -4,14 +4,16 @@ namespace Firmware.Protocol.Mppe;
 /// Encrypts outgoing packets of one MPPE link in place (RFC 3078), the way Linux ppp_mppe does so the two
 /// interoperate: the coherency count starts at 0; stateless mode changes the key for every packet and sets
 /// the flushed bit on each; stateful mode keeps one RC4 stream, changes the key on every "flag" packet
-/// (count ending in FF) and after a CCP Reset-Request, setting the flushed bit on those packets only.
-/// One session loop owns it; not thread-safe.
+/// (count ending in FF), setting the flushed bit on those packets only, and answers a CCP Reset-Request with
+/// a flag packet (the count jumps to the end of its block; see <see cref="Encrypt"/> for why, where Linux
+/// changes key on the next packet whatever its count). One session loop owns it; not thread-safe.
 /// </summary>
 public sealed class MppeEncryptor : IDisposable
 {
     private readonly MppeCipherState _cipher;
     private int _coherencyCount = MppeHeader.CoherencyCountSpace - 1;
     private bool _flushPending;
+    private bool _holdKeyPending;
 
     /// <param name="startKey">This end's send start key (see <see cref="MppeKeyDerivation.DeriveStartKeys"/>).</param>
     /// <param name="strength">The negotiated key strength.</param>
@@ -52,12 +54,32 @@ public sealed class MppeEncryptor : IDisposable
         }
 
         _coherencyCount = (_coherencyCount + 1) & 0x0FFF;
-        var bits = MppeHeader.EncryptedBit;
-        if (Stateless || (_coherencyCount & 0xFF) == 0xFF || _flushPending)
+        if (!Stateless && (_flushPending || _holdKeyPending))
         {
-            _cipher.Rekey();
+            // Stateful: the packet that answers a Reset-Request (or holds the key) jumps to the end of its
+            // 256-block, a flag packet. A receiver awaiting a flush changes key once per flag packet it missed
+            // (it counts the blocks) and once for the flush, so a key change made on a flag packet is accounted
+            // for even when that packet is lost or arrives after a gap. A key change on any other packet is
+            // not: Linux, losing such an answer, resynchronises one key short on the next and stays there.
+            _coherencyCount |= 0xFF;
+        }
+        var bits = MppeHeader.EncryptedBit;
+        if (Stateless || (_coherencyCount & 0xFF) == 0xFF)
+        {
+            // A hold wins over a pending reset: the peer changes key on the flag packet whether it gets it or
+            // counts it missed, so one key behind it lands on ours only if we keep ours.
+            if (_holdKeyPending)
+            {
+                _cipher.RestartCipher();
+                KeyHolds++;
+            }
+            else
+            {
+                _cipher.Rekey();
+            }
             bits |= MppeHeader.FlushedBit;
             _flushPending = false;
+            _holdKeyPending = false;
         }
 
         MppeHeader.Write(frame, bits, _coherencyCount);
@@ -79,6 +101,22 @@ public sealed class MppeEncryptor : IDisposable
             _flushPending = true;
         }
     }
+
+    /// <summary>
+    /// Stateful: the peer's decryptor is one key behind ours (its Protocol-Rejects of garbage say so; Linux
+    /// ppp_mppe never notices by itself). The next packet is a flag packet that keeps the key, restarting RC4
+    /// with it: the peer changes key on it, received or counted as missed, and so catches up by one.
+    /// </summary>
+    public void HoldKeyOnNextFlush()
+    {
+        if (!Stateless)
+        {
+            _holdKeyPending = true;
+        }
+    }
+
+    /// <summary>Flushed packets sent with the key held (see <see cref="HoldKeyOnNextFlush"/>).</summary>
+    public long KeyHolds { get; private set; }
 
     /// <summary>Zeroes the keys.</summary>
     public void Dispose() => _cipher.Clear();

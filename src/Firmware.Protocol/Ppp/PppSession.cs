@@ -84,6 +84,7 @@ public sealed class PppSession : IPppControlOutput, IAuthOutput, IDisposable
             _encryption.ControlProtocol.Automaton.LayerUp += _ => OnEncryptionUp();
             _encryption.ControlProtocol.Automaton.LayerDown += _ => Report(PppSessionEventKind.NetworkDown, _encryption.ControlProtocol.Automaton.LastReason, _encryption.ControlProtocol.Protocol);
             _encryption.ControlProtocol.Automaton.LayerFinished += _ => OnEncryptionFinished();
+            _encryption.Failed += reason => FailLink(reason, PppSessionEventKind.NetworkDown);
         }
 
         _authTimer = new ProtocolTimer(time, OnAuthenticationTimeout, dispatch);
@@ -604,6 +605,11 @@ public sealed class PppSession : IPppControlOutput, IAuthOutput, IDisposable
         // The peer does not run this protocol: stop it for good (RXJ- for that NCP).
         var target = FindNetworkControl(protocol);
         target?.Automaton.RxjMinus($"peer does not support {target.Name} (Protocol-Reject)");
+        if (target is null && !Enum.IsDefined(protocol))
+        {
+            // We never send it: the peer took garbage for a protocol field (its decryption is off).
+            _encryption?.OnPeerRejectedUnknownProtocol(protocol);
+        }
     }
 
     private void FailLink(string reason, PppSessionEventKind kind)

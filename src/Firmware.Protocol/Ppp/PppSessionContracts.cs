@@ -224,4 +224,13 @@ public interface IPppEncryptionLayer : IDisposable
 
     /// <summary>Authentication succeeded: the exchanges (either may be null) carry the MPPE key material.</summary>
     void OnAuthenticated(IAuthProtocol? authenticator, IAuthProtocol? peer);
+
+    /// <summary>
+    /// The peer Protocol-Rejected a protocol we never send: it decrypted one of our packets to garbage, a sign
+    /// that its keys and ours differ.
+    /// </summary>
+    void OnPeerRejectedUnknownProtocol(PppProtocol protocol);
+
+    /// <summary>Raised (once) when the layer, already up, can no longer carry data: the link must close with this reason.</summary>
+    event Action<string>? Failed;
 }

@@ -68,13 +68,18 @@ internal sealed class MppeLink : IDisposable
         Run(TimeSpan.FromSeconds(2));
     }
 
-    /// <summary>An IPv4-looking packet whose bytes depend on <paramref name="index"/> and the direction.</summary>
+    /// <summary>
+    /// An IPv4-looking packet (version, header length and total length right: stateful MPPE checks them) whose
+    /// other bytes depend on <paramref name="index"/> and the direction.
+    /// </summary>
     public static byte[] Packet(int index, bool fromClient, int length = 60)
     {
         var packet = new byte[length];
         var random = new Random(index * 2 + (fromClient ? 1 : 0));
         random.NextBytes(packet);
         packet[0] = 0x45;
+        packet[2] = (byte)(length >> 8);
+        packet[3] = (byte)length;
         packet[4] = (byte)(index >> 8);
         packet[5] = (byte)index;
         return packet;

@@ -242,13 +242,112 @@ public sealed class MppeSessionTests
         Assert.Equal(2, link.ClientOut.Delivered.Count);
         Assert.Equal(1, link.ClientLayer!.ResetRequestsSent);
 
-        // Lose the Reset-Request: the restart timer repeats it while the client still waits for a flush.
+        // Lose the Reset-Request: it is repeated (every second) while the client still waits for a flush.
         link.ClientOut.Sent.Clear();
         link.Run(TimeSpan.FromSeconds(4));
         Assert.True(link.ClientLayer.ResetRequestsSent >= 2);
-        Assert.Equal(1, link.ServerLayer!.ResetRequestsReceived);
+        Assert.InRange(link.ServerLayer!.ResetRequestsReceived, 1, link.ClientLayer.ResetRequestsSent - 1);
 
         AssertTraffic(link, 10, firstIndex: 100);
+    }
+
+    [Fact]
+    public void Stateful_the_lost_answer_to_a_Reset_Request_is_recovered_by_the_repeat_without_a_key_lost()
+    {
+        using var link = new MppeLink(Only(128, false), Only(128, false));
+        link.Start();
+        for (var i = 0; i < 6; i++)
+        {
+            Assert.True(MppeLink.Send(link.Client, MppeLink.Packet(i, fromClient: true)));
+        }
+        var frames = MppeLink.Drain(link.ClientOut);
+        frames.RemoveAt(2);
+        frames.ForEach(f => link.Server.ReceiveFrame(f));
+        Assert.Equal(1, link.ServerLayer!.ResetRequestsSent);
+        link.Pump(); // the Reset-Request reaches the client, its Reset-Ack comes back
+
+        // The client's flushed answer (its next packet) is lost; what follows waits for a flush.
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.True(MppeLink.Send(link.Client, MppeLink.Packet(10 + i, fromClient: true)));
+        }
+        frames = MppeLink.Drain(link.ClientOut);
+        frames.RemoveAt(0);
+        frames.ForEach(f => link.Server.ReceiveFrame(f));
+        Assert.Equal(2, link.ServerOut.Delivered.Count);
+
+        // The repeated Reset-Request makes the client answer again. Both answers are flag packets, so the one we
+        // lost is a missed flag packet we count: no key search is needed (a Linux sender needs one; see MppeCipherTests).
+        link.Run(TimeSpan.FromSeconds(4));
+        Assert.True(link.ServerLayer.ResetRequestsSent >= 2);
+        AssertTraffic(link, 20, firstIndex: 100);
+        Assert.Equal(0, link.ServerLayer.KeySearchRecoveries);
+        Assert.Equal(0, link.ServerLayer.DroppedPackets(MppeDropReason.Undecryptable));
+        Assert.Equal(PppPhase.Network, link.Server.Phase);
+    }
+
+    /// <summary>An LCP Protocol-Reject from the client of a protocol nobody sends: what pppd does with garbage.</summary>
+    private static byte[] GarbageProtocolReject(byte identifier) =>
+        [0xC0, 0x21, (byte)PppCode.ProtocolReject, identifier, 0, 10, 0x3A, 0x7C, 0xDE, 0xAD, 0xBE, 0xEF];
+
+    [Fact]
+    public void Stateful_a_peer_rejecting_garbage_gets_a_held_key_and_after_three_holds_in_a_row_the_link_ends()
+    {
+        using var link = new MppeLink(Only(128, false), Only(128, false));
+        link.Start();
+        AssertTraffic(link, 5);
+
+        link.Server.ReceiveFrame(GarbageProtocolReject(1));
+        Assert.Equal(1, link.ServerLayer!.KeyHoldsSent);
+        // Rejects within a restart interval are for packets sent before the hold.
+        link.Server.ReceiveFrame(GarbageProtocolReject(2));
+        Assert.Equal(1, link.ServerLayer.KeyHoldsSent);
+
+        // Our own client was not one key behind: it takes the held flag packet with the key it had (a sender's
+        // hold is one of the keys it tries), and the traffic goes on.
+        AssertTraffic(link, 10, firstIndex: 300);
+        Assert.Equal(0, link.ClientLayer!.DroppedPackets(MppeDropReason.Undecryptable));
+
+        // Rejects that keep coming with no Reset-Request from the peer in between (its resync would start a new
+        // count): three holds in a row, then the link is given up with the reason.
+        for (byte identifier = 3; identifier <= 4; identifier++)
+        {
+            link.Run(TimeSpan.FromSeconds(4));
+            link.Server.ReceiveFrame(GarbageProtocolReject(identifier));
+        }
+        Assert.Equal(3, link.ServerLayer.KeyHoldsSent);
+        Assert.Equal(PppPhase.Network, link.Server.Phase);
+        link.Run(TimeSpan.FromSeconds(4));
+        link.Server.ReceiveFrame(GarbageProtocolReject(5));
+        link.Pump();
+        Assert.Contains(link.ServerOut.Events, e => e.Kind == PppSessionEventKind.NetworkDown && (e.Reason ?? "").Contains("cannot decrypt our packets", StringComparison.Ordinal));
+        Assert.NotEqual(PppPhase.Network, link.Server.Phase);
+    }
+
+    [Fact]
+    public void Stateful_garbage_for_longer_than_four_restart_intervals_ends_the_link_with_a_reason()
+    {
+        using var link = new MppeLink(Only(128, false), Only(128, false));
+        link.Start();
+        AssertTraffic(link, 5);
+        var random = new Random(3079);
+        var count = 5;
+        for (var second = 0; second < 15 && link.Server.Phase == PppPhase.Network; second++)
+        {
+            // Flushed frames with the next counts that decrypt to garbage with every key (what a peer sends
+            // whose keys went their own way); the client sends no data, so no flush of its own resyncs us.
+            var frame = new byte[2 + 2 + 40];
+            random.NextBytes(frame);
+            frame[0] = 0x00;
+            frame[1] = 0xFD;
+            MppeHeader.Write(frame.AsSpan(2), MppeHeader.EncryptedBit | MppeHeader.FlushedBit, count++ & 0x0FFF);
+            link.Server.ReceiveFrame(frame);
+            link.Run(TimeSpan.FromSeconds(1));
+        }
+        // The session reports the reason as the link goes down (what the log, the status and the LED show).
+        Assert.Contains("stateful MPPE lost sync with the peer", link.ServerOut.ReasonOf(PppSessionEventKind.LinkDown) ?? "", StringComparison.Ordinal);
+        Assert.NotEqual(PppPhase.Network, link.Server.Phase);
+        Assert.True(link.ServerLayer!.ResetRequestsSent >= 2);
     }
 
     [Theory]

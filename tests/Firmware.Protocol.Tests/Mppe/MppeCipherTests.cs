@@ -20,13 +20,19 @@ public sealed class MppeCipherTests
         return data;
     }
 
-    /// <summary>Header room, then PPP protocol 0021 and a payload of random bytes.</summary>
+    /// <summary>
+    /// Header room, then PPP protocol 0021 and an IPv4-looking packet of random bytes (version and total
+    /// length right: stateful MPPE checks them).
+    /// </summary>
     private static byte[] Plain(Random random, int payloadLength)
     {
         var frame = new byte[MppeHeader.Length + 2 + payloadLength];
         frame[2] = 0x00;
         frame[3] = 0x21;
         random.NextBytes(frame.AsSpan(4));
+        frame[4] = 0x45;
+        frame[6] = (byte)(payloadLength >> 8);
+        frame[7] = (byte)payloadLength;
         return frame;
     }
 
@@ -40,7 +46,7 @@ public sealed class MppeCipherTests
 
         for (var n = 0; n < 4096 + 700; n++)
         {
-            var plain = Plain(random, random.Next(1, 200));
+            var plain = Plain(random, random.Next(20, 200));
             var frame = (byte[])plain.Clone();
             Assert.True(encryptor.Encrypt(frame));
 
@@ -139,7 +145,7 @@ public sealed class MppeCipherTests
         var sent = new List<(byte[] Plain, byte[] Frame)>();
         for (var n = 0; n < 5000; n++)
         {
-            var plain = Plain(random, random.Next(1, 100));
+            var plain = Plain(random, random.Next(20, 100));
             var frame = (byte[])plain.Clone();
             encryptor.Encrypt(frame);
             sent.Add((plain, frame));
@@ -182,7 +188,7 @@ public sealed class MppeCipherTests
         var frames = new List<byte[]>();
         for (var n = 0; n < 400; n++)
         {
-            var frame = Plain(random, 10);
+            var frame = Plain(random, 20);
             encryptor.Encrypt(frame);
             frames.Add(frame);
         }
@@ -209,7 +215,7 @@ public sealed class MppeCipherTests
         var frames = new List<byte[]>();
         for (var n = 0; n < 4096 + 2600; n++)
         {
-            var frame = Plain(random, 10);
+            var frame = Plain(random, 20);
             encryptor.Encrypt(frame);
             frames.Add(frame);
         }
@@ -317,6 +323,339 @@ public sealed class MppeCipherTests
                 Assert.Equal(plain[2..], frame[2..]);
             }
         }
+    }
+
+    /// <summary>
+    /// Linux ppp_mppe's stateful sender as it behaves (drivers/net/ppp/ppp_mppe.c): the packet after a
+    /// Reset-Request changes key and is flushed, whatever its count. A model of the peer our decryptor faces.
+    /// </summary>
+    private sealed class LinuxStatefulSender(byte[] startKey)
+    {
+        private readonly MppeCipherState _cipher = new(startKey, MppeKeyStrength.Bits128);
+        private int _count = MppeHeader.CoherencyCountSpace - 1;
+        private bool _resetPending;
+
+        public void ResetRequested() => _resetPending = true;
+
+        public byte[] Send(byte[] plain)
+        {
+            var frame = (byte[])plain.Clone();
+            _count = (_count + 1) & 0x0FFF;
+            var bits = MppeHeader.EncryptedBit;
+            if ((_count & 0xFF) == 0xFF || _resetPending)
+            {
+                _cipher.Rekey();
+                bits |= MppeHeader.FlushedBit;
+                _resetPending = false;
+            }
+            MppeHeader.Write(frame, bits, _count);
+            _cipher.Transform(frame.AsSpan(MppeHeader.Length));
+            return frame;
+        }
+    }
+
+    /// <summary>
+    /// Linux ppp_mppe's stateful receiver as it behaves (RFC 3078 section 8.2): a gap discards until a flushed
+    /// packet, then one key change per missed flag packet and one for the flush; whatever that decrypts to is
+    /// handed up. A model of the peer our encryptor faces.
+    /// </summary>
+    private sealed class LinuxStatefulReceiver(byte[] startKey)
+    {
+        private readonly MppeCipherState _cipher = new(startKey, MppeKeyStrength.Bits128);
+        private int _count = MppeHeader.CoherencyCountSpace - 1;
+        private bool _skipKeyChange;
+
+        public bool Discarding { get; private set; }
+
+        /// <summary>Puts the model one key behind its sender (as an older sender's lost answer would).</summary>
+        public void SkipNextKeyChange() => _skipKeyChange = true;
+
+        public bool Receive(byte[] frame)
+        {
+            var count = MppeHeader.CoherencyCount(frame);
+            var flushed = (MppeHeader.Bits(frame) & MppeHeader.FlushedBit) != 0;
+            if (!Discarding)
+            {
+                _count = (_count + 1) & 0x0FFF;
+                if (count != _count)
+                {
+                    Discarding = true;
+                    return false;
+                }
+            }
+            else
+            {
+                if (!flushed)
+                {
+                    return false;
+                }
+                while ((count & ~0xFF) != (_count & ~0xFF))
+                {
+                    _cipher.AdvanceKey();
+                    _count = (_count + 0x100) & 0x0FFF;
+                }
+                Discarding = false;
+                _count = count;
+            }
+            if (flushed && !_skipKeyChange)
+            {
+                _cipher.Rekey();
+            }
+            else if (flushed)
+            {
+                _cipher.RestartCipher();
+                _skipKeyChange = false;
+            }
+            _cipher.Transform(frame.AsSpan(MppeHeader.Length));
+            return true;
+        }
+    }
+
+    /// <summary>A Linux sender's lost answer to our Reset-Request: its later flush is one key further on.</summary>
+    [Theory]
+    [InlineData(true)]   // our Reset-Request repeats, and the peer answers it with another flushed packet
+    [InlineData(false)]  // no repeat reaches the peer: its next flag packet (count xxFF) is the next flush
+    public void Stateful_a_Linux_senders_lost_answer_to_a_reset_is_recovered_by_key_search(bool repeatedReset)
+    {
+        var random = new Random(15);
+        var linux = new LinuxStatefulSender(StartKey);
+        using var decryptor = new MppeDecryptor(StartKey, MppeKeyStrength.Bits128, stateless: false);
+        byte[] Send(out byte[] plain) => linux.Send(plain = Plain(random, 40));
+
+        for (var n = 0; n < 20; n++)
+        {
+            Assert.Equal(MppeDecryptStatus.Ok, decryptor.Decrypt(Send(out _)));
+        }
+        Send(out _); // lost
+        Assert.Equal(MppeDecryptStatus.SendResetRequest, decryptor.Decrypt(Send(out _)));
+        linux.ResetRequested();
+        var answer = Send(out _); // the flushed answer, with a new key: lost too
+        Assert.NotEqual(0, MppeHeader.Bits(answer) & MppeHeader.FlushedBit);
+        if (repeatedReset)
+        {
+            linux.ResetRequested();
+        }
+
+        var delivered = 0;
+        for (var n = 0; n < 300; n++)
+        {
+            var frame = Send(out var plain);
+            var status = decryptor.Decrypt(frame);
+            if (decryptor.AwaitingFlush)
+            {
+                continue;
+            }
+            Assert.Equal(MppeDecryptStatus.Ok, status);
+            Assert.Equal(plain[2..], frame[2..]);
+            delivered++;
+        }
+        Assert.InRange(delivered, 40, 300);
+        Assert.Equal(1, decryptor.KeySearchRecoveries);
+        Assert.Equal(0, decryptor.DroppedPackets(MppeDropReason.Undecryptable));
+    }
+
+    /// <summary>Our answers to a Linux receiver's Reset-Requests, lost or late in every way: it never falls a key behind.</summary>
+    [Theory]
+    [InlineData(new[] { 1 })]           // the answer is lost
+    [InlineData(new[] { 1, 2 })]        // the answer and the answer to the repeated request are lost
+    [InlineData(new[] { 0 })]           // the packet before the answer is lost: the answer arrives after a gap
+    public void Stateful_answers_to_resets_are_flag_packets_so_a_Linux_receiver_never_falls_behind(int[] lost)
+    {
+        var random = new Random(19);
+        using var encryptor = new MppeEncryptor(StartKey, MppeKeyStrength.Bits128, stateless: false);
+        var linux = new LinuxStatefulReceiver(StartKey);
+        bool Deliver(bool lose = false)
+        {
+            var plain = Plain(random, 40);
+            var frame = (byte[])plain.Clone();
+            encryptor.Encrypt(frame);
+            return !lose && linux.Receive(frame) && frame.AsSpan(2).SequenceEqual(plain.AsSpan(2));
+        }
+
+        for (var n = 0; n < 10; n++)
+        {
+            Assert.True(Deliver());
+        }
+        Deliver(lose: true);
+        Assert.False(Deliver()); // the gap: Linux discards and sends a Reset-Request
+        Assert.True(linux.Discarding);
+        // Each round: the request reaches us; then, in order, a packet (lost or not) and the answer (lost or not).
+        for (var round = 0; round < 3 && linux.Discarding; round++)
+        {
+            if (lost.Contains(0) && round == 0)
+            {
+                Deliver(lose: true);
+            }
+            encryptor.ResetRequested();
+            var answerLost = lost.Contains(round + 1);
+            var answered = Deliver(lose: answerLost);
+            Assert.Equal(!answerLost && !linux.Discarding, answered);
+        }
+        Assert.False(linux.Discarding);
+        for (var n = 0; n < 300; n++)
+        {
+            Assert.True(Deliver());
+        }
+    }
+
+    /// <summary>A Linux receiver one key behind (its Protocol-Rejects of garbage tell the layer): a hold catches it up.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // the held flag packet is lost: the receiver counts it as a missed flag packet
+    public void Stateful_a_Linux_receiver_one_key_behind_catches_up_on_a_held_flag_packet(bool heldLost)
+    {
+        var random = new Random(18);
+        using var encryptor = new MppeEncryptor(StartKey, MppeKeyStrength.Bits128, stateless: false);
+        var linux = new LinuxStatefulReceiver(StartKey);
+        bool Deliver(bool lose = false)
+        {
+            var plain = Plain(random, 40);
+            var frame = (byte[])plain.Clone();
+            encryptor.Encrypt(frame);
+            return !lose && linux.Receive(frame) && frame.AsSpan(2).SequenceEqual(plain.AsSpan(2));
+        }
+
+        Assert.True(Deliver());
+        Deliver(lose: true);
+        Assert.False(Deliver());
+        encryptor.ResetRequested();
+        linux.SkipNextKeyChange();
+        for (var n = 0; n < 50; n++)
+        {
+            Assert.False(Deliver()); // one key apart: garbage, for good
+        }
+        Assert.False(linux.Discarding);
+
+        encryptor.HoldKeyOnNextFlush();
+        // The held flag packet jumps its count: a gap for Linux, which waits for a flush and asks for one (the
+        // jump's block, counted as missed, is the key change Linux had missed).
+        Assert.False(Deliver(lose: heldLost));
+        if (heldLost)
+        {
+            Assert.False(Deliver());
+        }
+        Assert.True(linux.Discarding);
+        encryptor.ResetRequested();
+        for (var n = 0; n < 300; n++)
+        {
+            Assert.True(Deliver());
+        }
+        Assert.Equal(1, encryptor.KeyHolds);
+    }
+
+    [Fact]
+    public void Stateful_a_flushed_packet_after_a_gap_resynchronises_at_once_and_a_held_key_is_followed()
+    {
+        var random = new Random(17);
+        using var encryptor = new MppeEncryptor(StartKey, MppeKeyStrength.Bits128, stateless: false);
+        using var decryptor = new MppeDecryptor(StartKey, MppeKeyStrength.Bits128, stateless: false);
+        byte[] Send(out byte[] plain)
+        {
+            plain = Plain(random, 40);
+            var frame = (byte[])plain.Clone();
+            encryptor.Encrypt(frame);
+            return frame;
+        }
+
+        Assert.Equal(MppeDecryptStatus.Ok, decryptor.Decrypt(Send(out _)));
+        // A held flag packet: its count jumps (a gap) and it keeps the key; we take it without a reset.
+        encryptor.HoldKeyOnNextFlush();
+        var held = Send(out var plain);
+        Assert.Equal(0xFF, MppeHeader.CoherencyCount(held) & 0xFF);
+        Assert.Equal(MppeDecryptStatus.Ok, decryptor.Decrypt(held));
+        Assert.Equal(plain[2..], held[2..]);
+        Assert.Equal(1, decryptor.GapsBridged);
+        Assert.Equal(1, decryptor.HeldKeysFollowed);
+        // An answer to a reset that was not needed (a repeated request): a gap again, bridged again.
+        encryptor.ResetRequested();
+        for (var n = 0; n < 300; n++)
+        {
+            var frame = Send(out plain);
+            Assert.Equal(MppeDecryptStatus.Ok, decryptor.Decrypt(frame));
+            Assert.Equal(plain[2..], frame[2..]);
+        }
+        Assert.Equal(2, decryptor.GapsBridged);
+        Assert.Equal(0, decryptor.TotalDroppedPackets);
+    }
+
+    [Fact]
+    public void Stateful_a_run_of_packets_that_decrypt_to_garbage_loses_sync_and_asks_for_a_reset()
+    {
+        var random = new Random(20);
+        using var encryptor = new MppeEncryptor(StartKey, MppeKeyStrength.Bits128, stateless: false);
+        using var decryptor = new MppeDecryptor(StartKey, MppeKeyStrength.Bits128, stateless: false);
+        byte[] Send()
+        {
+            var frame = Plain(random, 40);
+            encryptor.Encrypt(frame);
+            return frame;
+        }
+
+        Assert.Equal(MppeDecryptStatus.Ok, decryptor.Decrypt(Send()));
+        // The next counts, unflushed, but not our key stream (what a sender whose key went its own way sends).
+        var statuses = new List<MppeDecryptStatus>();
+        for (var n = 0; n < MppeDecryptor.UndecryptableRunLimit; n++)
+        {
+            var frame = Send();
+            random.NextBytes(frame.AsSpan(MppeHeader.Length));
+            statuses.Add(decryptor.Decrypt(frame));
+        }
+        Assert.Equal(MppeDecryptStatus.SendResetRequest, statuses[^1]);
+        Assert.All(statuses[..^1], s => Assert.Equal(MppeDecryptStatus.Dropped, s));
+        Assert.True(decryptor.AwaitingFlush);
+        Assert.Equal(MppeDecryptor.UndecryptableRunLimit, decryptor.DroppedPackets(MppeDropReason.Undecryptable));
+
+        encryptor.ResetRequested();
+        var answer = Send();
+        var plain = (byte[])answer.Clone();
+        Assert.Equal(MppeDecryptStatus.Ok, decryptor.Decrypt(answer));
+        Assert.Equal(0, decryptor.ConsecutiveFailedResyncs);
+    }
+
+    [Fact]
+    public void Stateful_a_forged_flushed_packet_is_dropped_as_if_it_never_came()
+    {
+        var random = new Random(16);
+        using var encryptor = new MppeEncryptor(StartKey, MppeKeyStrength.Bits128, stateless: false);
+        using var decryptor = new MppeDecryptor(StartKey, MppeKeyStrength.Bits128, stateless: false);
+        byte[] Send(out byte[] plain)
+        {
+            plain = Plain(random, 40);
+            var frame = (byte[])plain.Clone();
+            encryptor.Encrypt(frame);
+            return frame;
+        }
+        byte[] Forged(int count)
+        {
+            var frame = new byte[44];
+            random.NextBytes(frame);
+            MppeHeader.Write(frame, MppeHeader.EncryptedBit | MppeHeader.FlushedBit, count);
+            return frame;
+        }
+
+        for (var n = 0; n < 5; n++)
+        {
+            Assert.Equal(MppeDecryptStatus.Ok, decryptor.Decrypt(Send(out _)));
+        }
+        // In sync: the next count, flushed, garbage. Dropped; the genuine packet with that count still decrypts.
+        Assert.Equal(MppeDecryptStatus.Dropped, decryptor.Decrypt(Forged(5)));
+        Assert.Equal(MppeDropReason.Undecryptable, decryptor.LastDropReason);
+        var genuine = Send(out var plain);
+        Assert.Equal(MppeDecryptStatus.Ok, decryptor.Decrypt(genuine));
+        Assert.Equal(plain[2..], genuine[2..]);
+
+        // Awaiting a flush: a forged one three 256-blocks ahead would make us step three flag-packet keys.
+        Send(out _); // lost
+        Assert.Equal(MppeDecryptStatus.SendResetRequest, decryptor.Decrypt(Send(out _)));
+        Assert.Equal(MppeDecryptStatus.SendResetRequest, decryptor.Decrypt(Forged(0x310)));
+        Assert.True(decryptor.AwaitingFlush);
+        Assert.Equal(1, decryptor.ConsecutiveFailedResyncs);
+        encryptor.ResetRequested();
+        var flushed = Send(out plain);
+        Assert.Equal(MppeDecryptStatus.Ok, decryptor.Decrypt(flushed));
+        Assert.Equal(plain[2..], flushed[2..]);
+        Assert.Equal(0, decryptor.KeySearchRecoveries);
+        Assert.Equal(0, decryptor.ConsecutiveFailedResyncs);
     }
 
     [Fact]

@@ -81,6 +81,16 @@ public sealed class PppEncryptionLayerTests
 
         public void OnAuthenticated(IAuthProtocol? authenticator, IAuthProtocol? peer) => Authenticated++;
 
+        public void OnPeerRejectedUnknownProtocol(PppProtocol protocol)
+        {
+        }
+
+        public event Action<string>? Failed
+        {
+            add { }
+            remove { }
+        }
+
         public void Dispose() => ControlProtocol.Dispose();
     }
 
