@@ -68,7 +68,7 @@ public sealed class MppeEncryptionLayer : IPppEncryptionLayer
         {
             _encryptor?.ResetRequested();
             // The peer lost a packet and resynchronises anew: garbage after this is a new story, not a hold
-            // that failed (on a lossy link Linux falls one key behind again and again).
+            // that failed (that shows as garbage with no Reset-Request in between).
             _keyHoldsInARow = 0;
         };
         _transform = new MppeDataTransform(this);
@@ -162,11 +162,12 @@ public sealed class MppeEncryptionLayer : IPppEncryptionLayer
 
     /// <inheritdoc />
     /// <remarks>
-    /// Stateful only. Linux's decryptor, having lost the flushed packet that answered its Reset-Request, runs
-    /// one key behind ours for good and hands the garbage to pppd, which Protocol-Rejects the "protocols" it
-    /// finds: our only sign. We answer by holding our key on the next flushed packet, so the peer's key change
-    /// on it catches it up by one. Rejects within a restart interval of a hold are for packets sent before it;
-    /// rejects that keep coming after <see cref="MaxKeyHoldsInARow"/> holds end the link with a reason.
+    /// Stateful only, a safety net. Our answers to Reset-Requests are flag packets, so a Linux peer should never
+    /// fall a key behind us (see <see cref="MppeEncryptor"/>); if it does, its decryptor runs one key behind for
+    /// good and hands the garbage to pppd, which Protocol-Rejects the "protocols" it finds: our only sign. We
+    /// answer by holding our key on the next flag packet, so the peer's key change on it catches it up by one.
+    /// Rejects within a restart interval of a hold are for packets sent before it; rejects that keep coming after
+    /// <see cref="MaxKeyHoldsInARow"/> holds end the link with a reason.
     /// </remarks>
     public void OnPeerRejectedUnknownProtocol(PppProtocol protocol)
     {

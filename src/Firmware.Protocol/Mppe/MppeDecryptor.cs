@@ -310,6 +310,7 @@ public sealed class MppeDecryptor : IDisposable
         // garbage with a count that would make us step keys for flag packets never sent): keep what it changes.
         var countBefore = _coherencyCount;
         var discardingBefore = _discarding;
+        var bridging = false;
         if (flushed)
         {
             _cipher.Save();
@@ -328,7 +329,7 @@ public sealed class MppeDecryptor : IDisposable
                 }
                 // A flushed packet after the gap restarts RC4 itself: resynchronise on it at once, as on the
                 // flush a Reset-Request would bring (Linux drops it and waits for another round trip).
-                GapsBridged++;
+                bridging = true;
             }
         }
         if (_discarding)
@@ -362,6 +363,10 @@ public sealed class MppeDecryptor : IDisposable
                 ConsecutiveFailedResyncs++;
                 // Awaiting a flush: ask again. In sync: the packets after it will tell (a run of garbage).
                 return discardingBefore ? DropAndAskForReset() : Undecryptable();
+            }
+            if (bridging)
+            {
+                GapsBridged++;
             }
             return Accept(payload);
         }
