@@ -101,8 +101,8 @@ internal static class Program
     /// said hello, which can be before afl-fuzz has written the first seed: on a loaded machine the first seed
     /// then ran as an empty input, and a target that touches no instrumented code on empty input (gre) made
     /// afl-fuzz abort with "No instrumentation detected". afl-fuzz writes the file before it asks for a run,
-    /// so reading it at the run is always right. (A file named by @@ instead is 3× slower: afl-fuzz recreates
-    /// it each time.) A stdin that cannot seek (a pipe, outside afl-fuzz) is read from the stream.
+    /// so reading it at the run is always right (as a file named by @@ would be; stdin keeps the command line of
+    /// the runs already on disk). A stdin that cannot seek (a pipe, outside afl-fuzz) is read from the stream.
     /// </summary>
     private static byte[] ReadInput(Stream stream)
     {
