@@ -236,7 +236,6 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
     public long PacketsSent => Interlocked.Read(ref _packetsSent);
     public long PacketsReceived => Interlocked.Read(ref _packetsReceived);
 
-    /// <summary>Drop counters by reason, for the status command.</summary>
     /// <summary>How stateful MPPE kept in sync (Reset-Requests, key searches, key holds); null without MPPE.</summary>
     public IReadOnlyDictionary<string, long>? MppeSync() => _encryption is MppeEncryptionLayer mppe
         ? new Dictionary<string, long>(StringComparer.Ordinal)
@@ -249,6 +248,7 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
         }
         : null;
 
+    /// <summary>Drop counters by reason, for the status command.</summary>
     public IReadOnlyDictionary<string, long> Drops()
     {
         var drops = new Dictionary<string, long>(StringComparer.Ordinal)
@@ -440,10 +440,7 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
             return;
         }
         var protocol = (buffer[offset] >> 4) == 6 ? PppProtocol.Ipv6 : PppProtocol.Ipv4;
-        if (_mssLimit4 != 0 && TcpMssClamp.TryClamp(buffer.AsSpan(offset, length), _mssLimit4, _mssLimit6))
-        {
-            Interlocked.Increment(ref _mssClamped);
-        }
+        ClampMss(buffer.AsSpan(offset, length));
         if (ppp.TrySendPacket(protocol, buffer, offset, length))
         {
             Interlocked.Increment(ref _packetsSent);
@@ -487,12 +484,18 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
         SendGre(buffer.Slice(packetOffset, packetLength));
     }
 
-    void IPppSessionOutput.DeliverPacket(PppProtocol protocol, Span<byte> packet)
+    /// <summary>Lowers a TCP SYN's MSS to fit the tunnel, either way through it (limits are 0 until it is up, or with clamping off).</summary>
+    private void ClampMss(Span<byte> packet)
     {
         if (_mssLimit4 != 0 && TcpMssClamp.TryClamp(packet, _mssLimit4, _mssLimit6))
         {
             Interlocked.Increment(ref _mssClamped);
         }
+    }
+
+    void IPppSessionOutput.DeliverPacket(PppProtocol protocol, Span<byte> packet)
+    {
+        ClampMss(packet);
         Interlocked.Increment(ref _packetsReceived);
         Interlocked.Add(ref _bytesReceived, packet.Length);
         _host.DeliverPacket(this, protocol, packet);

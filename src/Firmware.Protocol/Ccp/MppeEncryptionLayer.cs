@@ -314,11 +314,11 @@ public sealed class MppeEncryptionLayer : IPppEncryptionLayer
                 return true;
             case MppeDecryptStatus.SendResetRequest:
                 _drops[(int)decryptor.LastDropReason]++;
-                var now = _time.GetTimestamp();
-                _syncLostAt ??= now;
-                if (decryptor.ConsecutiveFailedResyncs >= MaxFailedResyncs && _time.GetElapsedTime(_syncLostAt.Value, now) >= GiveUpIntervals * _restartInterval)
+                _syncLostAt ??= _time.GetTimestamp();
+                var outOfSync = _time.GetElapsedTime(_syncLostAt.Value);
+                if (decryptor.ConsecutiveFailedResyncs >= MaxFailedResyncs && outOfSync >= GiveUpIntervals * _restartInterval)
                 {
-                    Fail($"stateful MPPE lost sync with the peer: {decryptor.ConsecutiveFailedResyncs} flushed packets in a row over {_time.GetElapsedTime(_syncLostAt.Value, now).TotalSeconds:0} s decrypted to garbage with every key in reach");
+                    Fail($"stateful MPPE lost sync with the peer: {decryptor.ConsecutiveFailedResyncs} flushed packets in a row over {outOfSync.TotalSeconds:0} s decrypted to garbage with every key in reach");
                     return false;
                 }
                 _ccp.SendResetRequest(_awaitingFlush);

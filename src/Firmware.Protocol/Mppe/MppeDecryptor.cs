@@ -114,7 +114,6 @@ public sealed class MppeDecryptor : IDisposable
     private readonly TimeProvider? _time;
     private double _keyChangeBudget = KeyChangeBudgetPerSecond;
     private long _budgetStamp;
-    private readonly byte[] _searchBaseKey;
     private readonly byte[] _heldKey;
     private Rc4 _probe;
     private int _undecryptableRun;
@@ -135,7 +134,6 @@ public sealed class MppeDecryptor : IDisposable
         Stateless = stateless;
         MaxForwardJump = maxForwardJump;
         _keyHistory = new byte[ReorderWindow * _cipher.KeyLength];
-        _searchBaseKey = new byte[_cipher.KeyLength];
         _heldKey = new byte[_cipher.KeyLength];
         _time = time;
         _budgetStamp = time?.GetTimestamp() ?? 0;
@@ -407,11 +405,7 @@ public sealed class MppeDecryptor : IDisposable
     }
 
     /// <summary>Whether the current session key, from a fresh RC4 start, decrypts the packet's head to a plausible packet.</summary>
-    private bool Probe(ReadOnlySpan<byte> payload)
-    {
-        _cipher.CopySessionKey(_searchBaseKey);
-        return ProbeWith(_searchBaseKey, payload);
-    }
+    private bool Probe(ReadOnlySpan<byte> payload) => ProbeWith(_cipher.SessionKey, payload);
 
     private bool ProbeWith(ReadOnlySpan<byte> key, ReadOnlySpan<byte> payload)
     {
@@ -503,7 +497,6 @@ public sealed class MppeDecryptor : IDisposable
         _cipher.Clear();
         _probe.Clear();
         CryptographicOperations.ZeroMemory(_keyHistory);
-        CryptographicOperations.ZeroMemory(_searchBaseKey);
         CryptographicOperations.ZeroMemory(_heldKey);
     }
 }

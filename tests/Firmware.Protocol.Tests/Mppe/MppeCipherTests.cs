@@ -36,6 +36,15 @@ public sealed class MppeCipherTests
         return frame;
     }
 
+    /// <summary>One IPv4-looking plaintext (see <see cref="Plain"/>) and its frame, encrypted by <paramref name="encryptor"/>.</summary>
+    private static byte[] Encrypted(MppeEncryptor encryptor, Random random, int payloadLength, out byte[] plain)
+    {
+        plain = Plain(random, payloadLength);
+        var frame = (byte[])plain.Clone();
+        encryptor.Encrypt(frame);
+        return frame;
+    }
+
     [Theory]
     [MemberData(nameof(AllModes))]
     public void Round_trip_through_a_coherency_count_wrap(MppeKeyStrength strength, bool stateless)
@@ -247,13 +256,7 @@ public sealed class MppeCipherTests
         using var encryptor = new MppeEncryptor(StartKey, strength, stateless: false);
         using var decryptor = new MppeDecryptor(StartKey, strength, stateless: false);
 
-        byte[] Send(out byte[] plain)
-        {
-            plain = Plain(random, 30);
-            var frame = (byte[])plain.Clone();
-            encryptor.Encrypt(frame);
-            return frame;
-        }
+        byte[] Send(out byte[] plain) => Encrypted(encryptor, random, 30, out plain);
 
         for (var n = 0; n < lossAt; n++)
         {
@@ -370,6 +373,9 @@ public sealed class MppeCipherTests
         /// <summary>Puts the model one key behind its sender (as an older sender's lost answer would).</summary>
         public void SkipNextKeyChange() => _skipKeyChange = true;
 
+        /// <summary>Takes one frame; true when it decrypted to <paramref name="plain"/>.</summary>
+        public bool Receive(byte[] frame, byte[] plain) => Receive(frame) && frame.AsSpan(2).SequenceEqual(plain.AsSpan(2));
+
         public bool Receive(byte[] frame)
         {
             var count = MppeHeader.CoherencyCount(frame);
@@ -466,10 +472,8 @@ public sealed class MppeCipherTests
         var linux = new LinuxStatefulReceiver(StartKey);
         bool Deliver(bool lose = false)
         {
-            var plain = Plain(random, 40);
-            var frame = (byte[])plain.Clone();
-            encryptor.Encrypt(frame);
-            return !lose && linux.Receive(frame) && frame.AsSpan(2).SequenceEqual(plain.AsSpan(2));
+            var frame = Encrypted(encryptor, random, 40, out var plain);
+            return !lose && linux.Receive(frame, plain);
         }
 
         for (var n = 0; n < 10; n++)
@@ -509,10 +513,8 @@ public sealed class MppeCipherTests
         var linux = new LinuxStatefulReceiver(StartKey);
         bool Deliver(bool lose = false)
         {
-            var plain = Plain(random, 40);
-            var frame = (byte[])plain.Clone();
-            encryptor.Encrypt(frame);
-            return !lose && linux.Receive(frame) && frame.AsSpan(2).SequenceEqual(plain.AsSpan(2));
+            var frame = Encrypted(encryptor, random, 40, out var plain);
+            return !lose && linux.Receive(frame, plain);
         }
 
         Assert.True(Deliver());
@@ -549,13 +551,7 @@ public sealed class MppeCipherTests
         var random = new Random(17);
         using var encryptor = new MppeEncryptor(StartKey, MppeKeyStrength.Bits128, stateless: false);
         using var decryptor = new MppeDecryptor(StartKey, MppeKeyStrength.Bits128, stateless: false);
-        byte[] Send(out byte[] plain)
-        {
-            plain = Plain(random, 40);
-            var frame = (byte[])plain.Clone();
-            encryptor.Encrypt(frame);
-            return frame;
-        }
+        byte[] Send(out byte[] plain) => Encrypted(encryptor, random, 40, out plain);
 
         Assert.Equal(MppeDecryptStatus.Ok, decryptor.Decrypt(Send(out _)));
         // A held flag packet: its count jumps (a gap) and it keeps the key; we take it without a reset.
@@ -618,13 +614,7 @@ public sealed class MppeCipherTests
         var random = new Random(16);
         using var encryptor = new MppeEncryptor(StartKey, MppeKeyStrength.Bits128, stateless: false);
         using var decryptor = new MppeDecryptor(StartKey, MppeKeyStrength.Bits128, stateless: false);
-        byte[] Send(out byte[] plain)
-        {
-            plain = Plain(random, 40);
-            var frame = (byte[])plain.Clone();
-            encryptor.Encrypt(frame);
-            return frame;
-        }
+        byte[] Send(out byte[] plain) => Encrypted(encryptor, random, 40, out plain);
         byte[] Forged(int count)
         {
             var frame = new byte[44];
