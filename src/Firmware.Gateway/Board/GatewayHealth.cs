@@ -13,6 +13,22 @@ public enum ConfigState
     Error,
 }
 
+/// <summary>What the gateway can do with the card's folder (the boot partition on a Pi).</summary>
+public enum CardState
+{
+    /// <summary>The config file was read and the status file written.</summary>
+    Ok,
+
+    /// <summary>The config file (or its folder) is not there: the boot partition is not mounted, or the file was removed.</summary>
+    Missing,
+
+    /// <summary>The config file is there but cannot be read (an I/O error, no permission, a read that hangs).</summary>
+    Unreadable,
+
+    /// <summary>The status file cannot be written: the card is read-only or full.</summary>
+    Unwritable,
+}
+
 /// <summary>The client side's tunnels, taken together.</summary>
 public enum TunnelState
 {
@@ -33,6 +49,9 @@ public enum TunnelState
 
     /// <summary>The call is connected over TCP 1723 but no GRE comes from the peer (a firewall or NAT drops it).</summary>
     GreBlocked,
+
+    /// <summary>The box cannot create a tunnel's network interface (TUN): nothing is dialled until it can.</summary>
+    InterfaceFailed,
 }
 
 /// <summary>
@@ -52,6 +71,12 @@ public sealed record GatewayHealth(
 
     /// <summary>The server's last connected call got no GRE from its peer, and no session has come up since.</summary>
     public bool ServerGreBlocked { get; init; }
+
+    /// <summary>What the gateway can do with the card; anything but <see cref="CardState.Ok"/> shows on the power LED.</summary>
+    public CardState Card { get; init; }
+
+    /// <summary>The server cannot create its network interface (TUN), so it takes no calls until it can.</summary>
+    public bool ServerInterfaceFailed { get; init; }
 
     /// <summary>All packets both ways: the activity LED flashes when this moves.</summary>
     public ulong TrafficCount => unchecked(PacketsIn + PacketsOut);

@@ -59,6 +59,19 @@ public sealed record LedPattern(LedPatternKind Kind, int Argument = 0)
 
     public static LedPattern BlinkCode(int flashes) => new(LedPatternKind.BlinkCode, CheckFlashes(flashes));
 
+    /// <summary>In words, for `pptp-gateway status` ("blink code 3"), so a person can compare with the README's table.</summary>
+    public string Describe() => Kind switch
+    {
+        LedPatternKind.Off => "off",
+        LedPatternKind.On => "on",
+        LedPatternKind.SlowBlink => "slow blink",
+        LedPatternKind.FastBlink => "fast blink",
+        LedPatternKind.Heartbeat => "heartbeat",
+        LedPatternKind.Traffic => "traffic",
+        LedPatternKind.BlinkCode => $"blink code {Argument}",
+        _ => Kind.ToString().ToLowerInvariant(),
+    };
+
     public static LedPattern BlinkCodeTwice(int flashes) => new(LedPatternKind.BlinkCodeTwice, CheckFlashes(flashes));
 
     /// <summary>Off for <paramref name="duration"/>, then back to normal.</summary>

@@ -62,9 +62,9 @@ internal static partial class RunCommand
             created.ConfigInfo = () => (configPath, config.Source switch
             {
                 ConfigSource.File => "loaded from the card",
-                ConfigSource.LastGood => "card file invalid: running last-good",
+                ConfigSource.LastGood => "card file not usable: running last-good",
                 _ => "no usable config: running safe defaults",
-            });
+            }, config.Card);
             return created;
         }
 
@@ -93,8 +93,14 @@ internal static partial class RunCommand
                 ConfigSource.LastGood => Board.ConfigState.RunningLastGood,
                 _ => Board.ConfigState.Error,
             },
+            () => config.Card,
             Console.Out, TimeProvider.System, logs.For("board"), Path.Combine(runDirectory, "leds"));
         service.PressButton = board.PressAsync;
+        service.LedInfo = () =>
+        {
+            var health = board.Health();
+            return (Board.LedPolicy.Patterns(health), Board.LedPolicy.StatusCode(health));
+        };
         board.FactoryResetRequested += () =>
         {
             FactoryReset(configPath, logger);
@@ -127,6 +133,7 @@ internal static partial class RunCommand
         });
         service.ReloadRequested += () => config.Reload();
         service.Events.StateChanged += config.RefreshStatus;
+        config.CardChanged += service.Events.Changed;
 
         using var stop = new CancellationTokenSource();
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });

@@ -65,6 +65,14 @@ internal static class StatusCommand
         return reply.Ok ? GatewayCommandLine.ExitCodes.Ok : GatewayCommandLine.ExitCodes.Failure;
     }
 
+    private static string CardText(string card) => card switch
+    {
+        "missing" => "the configuration file is missing (is the boot partition mounted?)",
+        "unreadable" => "the configuration file cannot be read",
+        "unwritable" => "the status file cannot be written (is the card read-only or full?)",
+        _ => card,
+    };
+
     /// <summary>The human-readable status: one block per tunnel.</summary>
     internal static string Format(GatewayStatus status)
     {
@@ -72,6 +80,19 @@ internal static class StatusCommand
         var uptime = TimeSpan.FromSeconds(status.UptimeSeconds);
         text.AppendLine(CultureInfo.InvariantCulture, $"pptp-gateway {status.Version}, up {uptime:d\\.hh\\:mm\\:ss}");
         text.AppendLine(CultureInfo.InvariantCulture, $"config: {status.ConfigFile} ({status.ConfigState})");
+        if (status.Card is { } card && card != "ok")
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"card: {CardText(card)}");
+        }
+        if (status.Leds is { } leds)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"leds: power {leds.GetValueOrDefault("power")}, tunnel {leds.GetValueOrDefault("tunnel")}, activity {leds.GetValueOrDefault("activity")} (status code {status.StatusCode})");
+        }
+        if (status.ServerError is { } serverError)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"server: not taking calls: {serverError}");
+        }
         if (status.Sessions.Count == 0)
         {
             text.AppendLine("no tunnels");

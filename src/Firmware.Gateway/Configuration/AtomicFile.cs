@@ -20,13 +20,24 @@ internal static class AtomicFile
     /// <summary>The second copy kept beside a file on FAT.</summary>
     public static string CopyPath(string path) => path + ".copy";
 
-    /// <summary>Writes the file durably. <paramref name="keepCopy"/>: null decides by the folder's file system (FAT keeps one).</summary>
-    public static void Write(string path, ReadOnlySpan<byte> content, UnixFileMode mode = Readable, bool? keepCopy = null)
+    /// <summary>
+    /// Writes the file durably. <paramref name="keepCopy"/>: null decides by the folder's file system (FAT keeps
+    /// one). <paramref name="createDirectory"/>: false for the card, whose folder missing means the partition is
+    /// not mounted; creating it would write under the mount point.
+    /// </summary>
+    public static void Write(string path, ReadOnlySpan<byte> content, UnixFileMode mode = Readable, bool? keepCopy = null, bool createDirectory = true)
     {
         ArgumentNullException.ThrowIfNull(path);
         var full = Path.GetFullPath(path);
         var directory = Path.GetDirectoryName(full) ?? "/";
-        Directory.CreateDirectory(directory);
+        if (createDirectory)
+        {
+            Directory.CreateDirectory(directory);
+        }
+        else if (!Directory.Exists(directory))
+        {
+            throw new DirectoryNotFoundException($"the folder {directory} is not there");
+        }
         if (keepCopy ?? DurableFiles.IsFat(directory))
         {
             Replace(CopyPath(full), directory, content, mode);
@@ -39,7 +50,7 @@ internal static class AtomicFile
         // Unique, so two writers (or a leftover of a crash) never share a temporary file.
         Span<byte> unique = stackalloc byte[6];
         SystemRandom.Fill(unique);
-        var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Convert.ToHexString(unique)}.tmp");
+        var temp = Path.Combine(directory, $"{TemporaryPrefix(path)}{Environment.ProcessId}.{Convert.ToHexString(unique)}{TemporarySuffix}");
         try
         {
             using (var stream = new FileStream(temp, new FileStreamOptions
@@ -68,6 +79,76 @@ internal static class AtomicFile
             {
                 File.Delete(temp);
             }
+        }
+    }
+
+    private const string TemporarySuffix = ".tmp";
+
+    /// <summary>A temporary file's name begins with this, then the writer's process ID.</summary>
+    private static string TemporaryPrefix(string path) => $".{Path.GetFileName(path)}.";
+
+    /// <summary>
+    /// Deletes the temporary files that writers of <paramref name="path"/> (and of its copy) left when they were
+    /// killed or lost power between write and rename, unless the writer is this process or still running as
+    /// this program. Returns the paths removed; a folder that is not there or not writable removes nothing.
+    /// </summary>
+    public static IReadOnlyList<string> RemoveLeftoverTemporaries(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var full = Path.GetFullPath(path);
+        var directory = Path.GetDirectoryName(full) ?? "/";
+        var removed = new List<string>();
+        foreach (var target in new[] { full, CopyPath(full) })
+        {
+            var prefix = TemporaryPrefix(target);
+            IEnumerable<string> candidates;
+            try
+            {
+                candidates = Directory.EnumerateFiles(directory, prefix + "*" + TemporarySuffix).ToList();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return removed;
+            }
+            foreach (var candidate in candidates)
+            {
+                var name = Path.GetFileName(candidate);
+                var pidText = name.AsSpan(prefix.Length);
+                var dot = pidText.IndexOf('.');
+                if (dot <= 0 || !int.TryParse(pidText[..dot], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pid)
+                    || WriterIsAlive(pid))
+                {
+                    continue;
+                }
+                try
+                {
+                    File.Delete(candidate);
+                    removed.Add(candidate);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // A read-only card: left for the next start.
+                }
+            }
+        }
+        return removed;
+    }
+
+    /// <summary>This process, or a live process running this same program (PIDs are reused after a reboot).</summary>
+    private static bool WriterIsAlive(int pid)
+    {
+        if (pid == Environment.ProcessId)
+        {
+            return true;
+        }
+        try
+        {
+            var exe = new FileInfo($"/proc/{pid}/exe").LinkTarget;
+            return exe is not null && string.Equals(exe, Environment.ProcessPath, StringComparison.Ordinal);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
         }
     }
 

@@ -33,11 +33,15 @@ internal static class ConfigLoader
     public static ConfigLoadResult LoadFile(string path, ILocalNetworkProvider networks) =>
         LoadFile(path, networks, DefaultReadLimit);
 
-    /// <summary>Reads (regular files only, within <paramref name="readLimit"/>), parses, binds and validates.</summary>
-    public static ConfigLoadResult LoadFile(string path, ILocalNetworkProvider networks, TimeSpan readLimit)
+    /// <summary>
+    /// Reads (regular files only, within <paramref name="readLimit"/>), parses, binds and validates.
+    /// <paramref name="abandoned"/> is given the read when it is given up, so a caller can wait for it to return
+    /// before trying again (a card that hangs then costs one stuck thread, not one per try).
+    /// </summary>
+    public static ConfigLoadResult LoadFile(string path, ILocalNetworkProvider networks, TimeSpan readLimit, Action<Task>? abandoned = null)
     {
         ArgumentNullException.ThrowIfNull(path);
-        var (bytes, problem) = ReadFile(path, readLimit);
+        var (bytes, problem) = ReadWithin(readLimit, () => ReadRegularFile(path), abandoned);
         return bytes is null ? Failed(path, problem!) : Parse(path, bytes, networks, []);
     }
 
@@ -53,12 +57,14 @@ internal static class ConfigLoader
     }
 
     /// <summary>Runs a read on its own thread and gives it up (abandoned, not waited for) past the limit.</summary>
-    internal static (byte[]? Bytes, string? Problem) ReadWithin(TimeSpan limit, Func<(byte[]? Bytes, string? Problem)> reader)
+    internal static (byte[]? Bytes, string? Problem) ReadWithin(TimeSpan limit, Func<(byte[]? Bytes, string? Problem)> reader,
+        Action<Task>? abandoned = null)
     {
         var read = Task.Factory.StartNew(reader, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         if (!read.Wait(limit))
         {
             _ = read.ContinueWith(t => t.Exception, TaskScheduler.Default);
+            abandoned?.Invoke(read);
             return (null, string.Create(CultureInfo.InvariantCulture, $"reading the file took longer than {limit.TotalSeconds:0.#} s; is the card failing?"));
         }
         return read.Result;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Firmware.Gateway.Board;
 using Microsoft.Extensions.Logging;
 
 namespace Firmware.Gateway.Configuration;
@@ -40,6 +41,9 @@ internal sealed record ConfigServiceOptions(string ConfigPath)
 
     /// <summary>How long reading the card's file may take before the load is given up as failed.</summary>
     public TimeSpan ReadLimit { get; init; } = ConfigLoader.DefaultReadLimit;
+
+    /// <summary>While the card is missing or its status file cannot be written, how often to look again.</summary>
+    public TimeSpan CardRetry { get; init; } = TimeSpan.FromSeconds(10);
 }
 
 /// <summary>
@@ -51,6 +55,11 @@ internal sealed record ConfigServiceOptions(string ConfigPath)
 /// <see cref="ConfirmStarted"/>, that its configuration has actually started: a file that validates but cannot
 /// run never replaces the copy that did. The file is read outside the lock, with a time limit, so a file that
 /// blocks (a failing card) never holds up the running configuration. Never logs secrets.
+/// The card itself can fail (<see cref="Card"/>): a boot partition not mounted (yet), a file that cannot be read,
+/// a card that is read-only or full. Each is logged once when it starts and once when it ends, the gateway runs on
+/// what it has, and the service looks again every <see cref="ConfigServiceOptions.CardRetry"/>: for the file,
+/// because a partition mounted late never raises an event in the folder watched before; for the status file,
+/// so the card shows the truth as soon as there is room again.
 /// </summary>
 internal sealed partial class ConfigService : IDisposable
 {
@@ -62,6 +71,11 @@ internal sealed partial class ConfigService : IDisposable
     private readonly StatusFileWriter _status;
     private readonly Lock _gate = new();
     private readonly ITimer _debounce;
+    private readonly ITimer _cardRetry;
+    private CardState _readState;
+    private string? _statusWriteProblem;
+    private int _retrying;
+    private volatile Task? _abandonedRead;
     private FileSystemWatcher? _watcher;
     private ConfigLoadResult? _lastResult;
     private ConfigLoadResult? _awaitingStart;
@@ -89,12 +103,32 @@ internal sealed partial class ConfigService : IDisposable
         _runningState = runningState;
         _status = new StatusFileWriter(options.StatusPath ?? StatusFileWriter.PathBeside(options.ConfigPath), time);
         _debounce = time.CreateTimer(_ => OnDebounceElapsed(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _cardRetry = time.CreateTimer(_ => OnCardRetry(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>The configuration in force. <see cref="GatewayConfig.Default"/> until <see cref="Start"/>.</summary>
     public GatewayConfig Current { get; private set; } = GatewayConfig.Default;
 
     public ConfigSource Source { get; private set; } = ConfigSource.BuiltInDefaults;
+
+    /// <summary>What the gateway can do with the card now: a read problem first, then a write problem.</summary>
+    public CardState Card
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return CardNow;
+            }
+        }
+    }
+
+    private CardState CardNow => _readState != CardState.Ok ? _readState
+        : _statusWriteProblem is not null ? CardState.Unwritable
+        : CardState.Ok;
+
+    /// <summary>Raised, off the service's lock, when <see cref="Card"/> changes.</summary>
+    public event Action? CardChanged;
 
     /// <summary>The outcome of the most recent load of the card's file.</summary>
     public ConfigLoadResult? LastResult
@@ -124,7 +158,7 @@ internal sealed partial class ConfigService : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var sequence = Interlocked.Increment(ref _loadsStarted);
-        return (ConfigLoader.LoadFile(_options.ConfigPath, _networks, _options.ReadLimit), sequence);
+        return (ConfigLoader.LoadFile(_options.ConfigPath, _networks, _options.ReadLimit, read => _abandonedRead = read), sequence);
     }
 
     /// <summary>
@@ -141,6 +175,7 @@ internal sealed partial class ConfigService : IDisposable
         _newestApplied = sequence;
         _lastResult = result;
         LogResult(result);
+        NoteReadState(result);
         if (result.Config is not { } config)
         {
             return false;
@@ -154,9 +189,12 @@ internal sealed partial class ConfigService : IDisposable
     /// <summary>Boot: loads the file, else last-good, else defaults; then starts watching the folder.</summary>
     public ConfigLoadResult Start()
     {
+        RemoveLeftoverTemporaries();
         var (result, sequence) = ReadCardFile();
+        CardState cardBefore;
         lock (_gate)
         {
+            cardBefore = CardNow;
             ApplyCardFile(result, sequence);
             if (result.Config is null && TryLoadLastGood() is { } lastGood)
             {
@@ -173,6 +211,7 @@ internal sealed partial class ConfigService : IDisposable
             WriteStatus();
         }
         StartWatching();
+        AfterCardCheck(cardBefore);
         Loaded?.Invoke(this, result);
         return result;
     }
@@ -185,8 +224,10 @@ internal sealed partial class ConfigService : IDisposable
     public ConfigLoadResult Reload()
     {
         var (result, sequence) = ReadCardFile();
+        CardState cardBefore;
         lock (_gate)
         {
+            cardBefore = CardNow;
             if (!ApplyCardFile(result, sequence) && result.Config is null)
             {
                 LogKeptRunning(_logger, Source);
@@ -201,6 +242,7 @@ internal sealed partial class ConfigService : IDisposable
             }
             WriteStatus();
         }
+        AfterCardCheck(cardBefore);
         Loaded?.Invoke(this, result);
         return result;
     }
@@ -250,10 +292,13 @@ internal sealed partial class ConfigService : IDisposable
     /// <summary>Rewrites the status file if the running-state lines changed.</summary>
     public void RefreshStatus()
     {
+        CardState cardBefore;
         lock (_gate)
         {
+            cardBefore = CardNow;
             WriteStatus();
         }
+        AfterCardCheck(cardBefore);
     }
 
     public void Dispose()
@@ -268,6 +313,7 @@ internal sealed partial class ConfigService : IDisposable
         }
         _watcher?.Dispose();
         _debounce.Dispose();
+        _cardRetry.Dispose();
     }
 
     private void Apply(GatewayConfig config, ConfigSource source)
@@ -361,10 +407,126 @@ internal sealed partial class ConfigService : IDisposable
         try
         {
             _status.Write(lines);
+            if (_statusWriteProblem is not null)
+            {
+                _statusWriteProblem = null;
+                LogStatusWrittenAgain(_logger, _status.StatusPath);
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            LogStatusWriteFailed(_logger, _status.StatusPath, e.Message);
+            // Once per problem, not once per retry: a full card must not fill the journal too.
+            if (!string.Equals(_statusWriteProblem, e.Message, StringComparison.Ordinal))
+            {
+                LogStatusWriteFailed(_logger, _status.StatusPath, e.Message, _options.CardRetry.TotalSeconds);
+            }
+            _statusWriteProblem = e.Message;
+        }
+    }
+
+    /// <summary>After a load, under the lock: whether the card's file was there and readable; logged when it changes.</summary>
+    private void NoteReadState(ConfigLoadResult result)
+    {
+        var full = Path.GetFullPath(_options.ConfigPath);
+        var state = !File.Exists(full) && !Directory.Exists(full) ? CardState.Missing
+            : result.Utf8 is null ? CardState.Unreadable
+            : CardState.Ok;
+        if (state == _readState)
+        {
+            return;
+        }
+        var before = _readState;
+        _readState = state;
+        switch (state)
+        {
+            case CardState.Missing:
+                LogCardFileMissing(_logger, full, _options.CardRetry.TotalSeconds);
+                break;
+            case CardState.Unreadable:
+                LogCardFileUnreadable(_logger, full, _options.CardRetry.TotalSeconds);
+                break;
+            default:
+                LogCardFileBack(_logger, full, before);
+                break;
+        }
+    }
+
+    /// <summary>Off the lock: arms or stops the retry and tells listeners when <see cref="Card"/> changed.</summary>
+    private void AfterCardCheck(CardState before)
+    {
+        CardState now;
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+            now = CardNow;
+            _cardRetry.Change(now == CardState.Ok ? Timeout.InfiniteTimeSpan : _options.CardRetry, Timeout.InfiniteTimeSpan);
+        }
+        if (now != before)
+        {
+            CardChanged?.Invoke();
+        }
+    }
+
+    /// <summary>
+    /// The card looked at again. A file that is back (a partition mounted late, a card put back) is watched
+    /// afresh and loaded; an unreadable one is read again; a status file that could not be written is tried
+    /// again. One look at a time: a card that hangs must not pile up threads.
+    /// </summary>
+    private void OnCardRetry()
+    {
+        if (Interlocked.Exchange(ref _retrying, 1) == 1)
+        {
+            return;
+        }
+        try
+        {
+            CardState read;
+            lock (_gate)
+            {
+                if (_disposed)
+                {
+                    return;
+                }
+                read = _readState;
+            }
+            if (read == CardState.Ok)
+            {
+                RefreshStatus();
+                return;
+            }
+            if ((read == CardState.Missing && !File.Exists(_options.ConfigPath)) || _abandonedRead is { IsCompleted: false })
+            {
+                AfterCardCheck(read);
+                return;
+            }
+            // The folder may be a new mount over the one watched so far.
+            _watcher?.Dispose();
+            _watcher = null;
+            StartWatching();
+            Reload();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Shutting down.
+        }
+        finally
+        {
+            Volatile.Write(ref _retrying, 0);
+        }
+    }
+
+    /// <summary>Temporary files a power cut or kill -9 left between write and rename (on the card they would show on the PC).</summary>
+    private void RemoveLeftoverTemporaries()
+    {
+        foreach (var path in new[] { _status.StatusPath, _options.LastGoodPath })
+        {
+            foreach (var leftover in AtomicFile.RemoveLeftoverTemporaries(path))
+            {
+                LogLeftoverRemoved(_logger, leftover);
+            }
         }
     }
 
@@ -495,8 +657,23 @@ internal sealed partial class ConfigService : IDisposable
     [LoggerMessage(EventId = 109, Level = LogLevel.Warning, Message = "Cannot save the last good configuration to {Path}: {Reason}")]
     private static partial void LogLastGoodWriteFailed(ILogger logger, string path, string reason);
 
-    [LoggerMessage(EventId = 110, Level = LogLevel.Warning, Message = "Cannot write the status file {Path}: {Reason}")]
-    private static partial void LogStatusWriteFailed(ILogger logger, string path, string reason);
+    [LoggerMessage(EventId = 110, Level = LogLevel.Warning, Message = "Cannot write the status file {Path}: {Reason} (is the card read-only or full?); the gateway runs on and tries again every {Seconds} s")]
+    private static partial void LogStatusWriteFailed(ILogger logger, string path, string reason, double seconds);
+
+    [LoggerMessage(EventId = 113, Level = LogLevel.Information, Message = "The status file {Path} is written again")]
+    private static partial void LogStatusWrittenAgain(ILogger logger, string path);
+
+    [LoggerMessage(EventId = 114, Level = LogLevel.Error, Message = "The configuration file {File} is missing: is the card's boot partition mounted? Running what the gateway has; looking again every {Seconds} s")]
+    private static partial void LogCardFileMissing(ILogger logger, string file, double seconds);
+
+    [LoggerMessage(EventId = 115, Level = LogLevel.Error, Message = "The configuration file {File} cannot be read (see the reason above); running what the gateway has; trying again every {Seconds} s")]
+    private static partial void LogCardFileUnreadable(ILogger logger, string file, double seconds);
+
+    [LoggerMessage(EventId = 116, Level = LogLevel.Information, Message = "The configuration file {File} can be read again (it was {Before})")]
+    private static partial void LogCardFileBack(ILogger logger, string file, CardState before);
+
+    [LoggerMessage(EventId = 117, Level = LogLevel.Warning, Message = "Removed {File}, left half-written by a power cut or a killed earlier run")]
+    private static partial void LogLeftoverRemoved(ILogger logger, string file);
 
     [LoggerMessage(EventId = 111, Level = LogLevel.Warning, Message = "Cannot watch {Directory} for configuration changes; reload with SIGHUP")]
     private static partial void LogCannotWatch(ILogger logger, string directory);

@@ -48,7 +48,7 @@ internal sealed class StatusFileWriter
 
         var since = _time.GetUtcNow().ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);
         var text = Header + NewLine + SincePrefix + since + NewLine + body;
-        AtomicFile.Write(StatusPath, Encoding.UTF8.GetBytes(text));
+        AtomicFile.Write(StatusPath, Encoding.UTF8.GetBytes(text), createDirectory: false);
         _lastBody = body;
         WriteCount++;
         return true;

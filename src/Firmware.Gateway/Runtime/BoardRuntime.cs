@@ -13,6 +13,7 @@ internal sealed partial class BoardRuntime : IAsyncDisposable
 {
     private readonly GatewayService _service;
     private readonly Func<ConfigState> _configState;
+    private readonly Func<CardState> _cardState;
     private readonly ILogger _logger;
     private readonly GatewayCommandChannel _commands = new();
     private readonly BoardController? _board;
@@ -21,12 +22,13 @@ internal sealed partial class BoardRuntime : IAsyncDisposable
 
     /// <param name="ledStateDirectory">Where LED-class triggers are saved while held, so a killed run's are put back
     /// at the next start (the run directory's "leds"); null: not saved.</param>
-    public BoardRuntime(BoardOptions options, GatewayService service, Func<ConfigState> configState, TextWriter consoleOut,
-        TimeProvider time, ILogger logger, string? ledStateDirectory = null)
+    public BoardRuntime(BoardOptions options, GatewayService service, Func<ConfigState> configState, Func<CardState> cardState,
+        TextWriter consoleOut, TimeProvider time, ILogger logger, string? ledStateDirectory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _service = service;
         _configState = configState;
+        _cardState = cardState;
         _logger = logger;
         if (ledStateDirectory is not null)
         {
@@ -90,10 +92,16 @@ internal sealed partial class BoardRuntime : IAsyncDisposable
         var tunnel = wanted.Count == 0 ? LedTunnelState.NotWanted
             : wanted.Any(c => c.Phase == ClientPhase.AuthFailed) ? LedTunnelState.AuthFailed
             : wanted.Any(c => c.Phase == ClientPhase.GreBlocked) ? LedTunnelState.GreBlocked
+            : wanted.Any(c => c.Phase == ClientPhase.InterfaceFailed) ? LedTunnelState.InterfaceFailed
             : wanted.All(c => c.Phase == ClientPhase.Up) ? LedTunnelState.Up
             : wanted.Any(c => c.Phase == ClientPhase.WaitingToRedial && c.LastError is not null) ? LedTunnelState.Refused
             : LedTunnelState.Connecting;
-        return new GatewayHealth(_configState(), tunnel, _service.ServerSessionCount, 0, 0) { ServerGreBlocked = _service.ServerGreBlocked };
+        return new GatewayHealth(_configState(), tunnel, _service.ServerSessionCount, 0, 0)
+        {
+            ServerGreBlocked = _service.ServerGreBlocked,
+            Card = _cardState(),
+            ServerInterfaceFailed = _service.ServerInterfaceError is not null,
+        };
     }
 
     private void Publish() => _board?.Publish(Health());

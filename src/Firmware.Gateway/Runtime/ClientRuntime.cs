@@ -23,6 +23,9 @@ internal enum ClientPhase
     AuthFailed,
     /// <summary>The call came up over TCP but the server's GRE never arrived; stays so through the redial wait.</summary>
     GreBlocked,
+
+    /// <summary>Its TUN interface could not be created; stays so through the redial wait.</summary>
+    InterfaceFailed,
 }
 
 /// <summary>
@@ -110,7 +113,7 @@ internal sealed partial class ClientRuntime : ITunnelSessionHost, IAsyncDisposab
                 _backoff.Reset();
             }
             var wait = _backoff.Next();
-            Phase = Phase is ClientPhase.AuthFailed or ClientPhase.GreBlocked ? Phase : ClientPhase.WaitingToRedial;
+            Phase = Phase is ClientPhase.AuthFailed or ClientPhase.GreBlocked or ClientPhase.InterfaceFailed ? Phase : ClientPhase.WaitingToRedial;
             _context.Events.Changed();
             LogRedial(_context.Logger, _options.Name, wait.TotalSeconds, LastError ?? "");
             await WaitAsync(wait, cancellationToken).ConfigureAwait(false);
@@ -148,6 +151,25 @@ internal sealed partial class ClientRuntime : ITunnelSessionHost, IAsyncDisposab
             return false;
         }
 
+        // The interface first: when the box cannot create it (the name is taken by another device, the sandbox
+        // has no /dev/net/tun), no call is placed that could only be hung up again.
+        try
+        {
+            var tun = TunDevice.Open(_options.Interface);
+            _tun = new TunBridge(tun, _context.Pool);
+            _tunIndex = _context.Netlink.GetInterfaceIndex(_tun.Name);
+            _context.Netlink.SetMtu(_tunIndex, _ppp.Mtu);
+        }
+        catch (Exception e) when (e is PlatformException or ArgumentException or IOException or UnauthorizedAccessException)
+        {
+            _tun?.Dispose();
+            _tun = null;
+            Phase = ClientPhase.InterfaceFailed;
+            LastError = $"cannot create interface {_options.Interface}: {e.Message}";
+            LogDialFailed(_context.Logger, _options.Name, LastError);
+            return false;
+        }
+
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
@@ -158,24 +180,8 @@ internal sealed partial class ClientRuntime : ITunnelSessionHost, IAsyncDisposab
         catch (Exception e) when (e is SocketException or OperationCanceledException)
         {
             socket.Dispose();
+            ReleaseTun();
             LastError = $"cannot reach {server}:1723: {(e is OperationCanceledException ? "timed out" : e.Message)}";
-            LogDialFailed(_context.Logger, _options.Name, LastError);
-            return false;
-        }
-
-        try
-        {
-            var tun = TunDevice.Open(_options.Interface);
-            _tun = new TunBridge(tun, _context.Pool);
-            _tunIndex = _context.Netlink.GetInterfaceIndex(_tun.Name);
-            _context.Netlink.SetMtu(_tunIndex, _ppp.Mtu);
-        }
-        catch (Exception e) when (e is PlatformException or ArgumentException)
-        {
-            socket.Dispose();
-            _tun?.Dispose();
-            _tun = null;
-            LastError = $"cannot create interface {_options.Interface}: {e.Message}";
             LogDialFailed(_context.Logger, _options.Name, LastError);
             return false;
         }
@@ -208,9 +214,14 @@ internal sealed partial class ClientRuntime : ITunnelSessionHost, IAsyncDisposab
         var wasUp = session.UpSince is not null;
         _session = null;
         _tun.DeviceLost -= OnDeviceLost;
-        _tun.Dispose();
-        _tun = null;
+        ReleaseTun();
         return wasUp;
+    }
+
+    private void ReleaseTun()
+    {
+        _tun?.Dispose();
+        _tun = null;
     }
 
     private void OnDeviceLost(TunBridge bridge)

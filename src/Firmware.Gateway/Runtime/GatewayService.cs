@@ -40,6 +40,14 @@ internal sealed partial class GatewayService : IAsyncDisposable
     private string? _previousForwarding;
     private bool _natInstalled;
 
+    // Server starts and stops one at a time: a config change and the retry after a failed interface never overlap.
+    private readonly SemaphoreSlim _serverChange = new(1, 1);
+    private ITimer? _serverRetry;
+    private bool _stopping;
+
+    /// <summary>How often a server whose interface could not be created tries again.</summary>
+    public static readonly TimeSpan ServerRetryInterval = TimeSpan.FromSeconds(10);
+
     public GatewayService(GatewayConfig config, JournalLoggerSink logs, TimeProvider time, GatewayPaths paths)
     {
         _config = config;
@@ -56,7 +64,10 @@ internal sealed partial class GatewayService : IAsyncDisposable
     private readonly long _startedTimestamp;
 
     /// <summary>Set by the command so status can say which config file runs and how it loaded.</summary>
-    public Func<(string? File, string State)>? ConfigInfo { get; set; }
+    public Func<(string? File, string State, Board.CardState Card)>? ConfigInfo { get; set; }
+
+    /// <summary>Set by the command so status can say what the LEDs show and the status code.</summary>
+    public Func<(Board.LedPatterns Patterns, int StatusCode)>? LedInfo { get; set; }
 
     /// <summary>Raised when a button or the control socket asks for a reload.</summary>
     public event Action? ReloadRequested;
@@ -93,14 +104,48 @@ internal sealed partial class GatewayService : IAsyncDisposable
         LogStarted(_logger, _config.RunsServer ? "server" : "no server", _clients.Count);
     }
 
+    /// <summary>Why the configured server takes no calls: its interface could not be created (null otherwise).</summary>
+    public string? ServerInterfaceError { get; private set; }
+
+    /// <summary>
+    /// Starts the server on its TUN. When the interface cannot be created (the sandbox has no /dev/net/tun, the
+    /// name is taken by another device) the rest of the gateway runs on: the server says why in the log, the
+    /// status and on the LED, and tries again every <see cref="ServerRetryInterval"/>.
+    /// </summary>
     private void StartServer(ServerOptions server)
     {
         var context = _context!;
-        var tun = TunDevice.Open(_config.Tun.ServerPrefix + "0");
-        var index = context.Netlink.GetInterfaceIndex(tun.Name);
-        context.Netlink.SetMtu(index, _config.Ppp.Mtu);
-        context.Netlink.AddAddress(index, server.LocalAddress, null, 32);
-        context.Netlink.SetLinkUp(index, up: true);
+        var name = _config.Tun.ServerPrefix + "0";
+        TunDevice? tun = null;
+        int index;
+        try
+        {
+            tun = TunDevice.Open(name);
+            index = context.Netlink.GetInterfaceIndex(tun.Name);
+            context.Netlink.SetMtu(index, _config.Ppp.Mtu);
+            context.Netlink.AddAddress(index, server.LocalAddress, null, 32);
+            context.Netlink.SetLinkUp(index, up: true);
+        }
+        catch (Exception e) when (e is PlatformException or IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            tun?.Dispose();
+            var error = $"cannot create interface {name}: {e.Message}";
+            if (!string.Equals(error, ServerInterfaceError, StringComparison.Ordinal))
+            {
+                LogServerInterfaceFailed(_logger, error, ServerRetryInterval.TotalSeconds);
+            }
+            ServerInterfaceError = error;
+            _serverRetry ??= _time.CreateTimer(_ => _ = RetryServerAsync(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _serverRetry.Change(ServerRetryInterval, Timeout.InfiniteTimeSpan);
+            context.Events.Changed();
+            return;
+        }
+        if (ServerInterfaceError is not null)
+        {
+            ServerInterfaceError = null;
+            LogServerInterfaceBack(_logger, tun.Name);
+            context.Events.Changed();
+        }
         _serverTun = new TunBridge(tun, context.Pool);
         _serverTun.DeviceLost += bridge =>
         {
@@ -115,8 +160,26 @@ internal sealed partial class GatewayService : IAsyncDisposable
         _server.Start();
     }
 
+    private async Task RetryServerAsync()
+    {
+        await _serverChange.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (!_stopping && _server is null && ServerInterfaceError is not null && _config.RunsServer)
+            {
+                StartServer(_config.Server!);
+            }
+        }
+        finally
+        {
+            _serverChange.Release();
+        }
+    }
+
     private async Task StopServerAsync()
     {
+        _serverRetry?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        ServerInterfaceError = null;
         if (_server is not null)
         {
             foreach (var session in _server.Sessions)
@@ -242,7 +305,7 @@ internal sealed partial class GatewayService : IAsyncDisposable
         var clients = Clients;
         var up = clients.Count(c => c.Phase == ClientPhase.Up);
         return string.Create(CultureInfo.InvariantCulture,
-            $"{(_server is null ? "no server" : $"server: {ServerSessionCount} session(s) up")}; clients: {up} of {clients.Count} up");
+            $"{(ServerInterfaceError is not null ? "server: not taking calls (no interface)" : _server is null ? "no server" : $"server: {ServerSessionCount} session(s) up")}; clients: {up} of {clients.Count} up");
     }
 
     /// <summary>Applies an accepted config change: only what changed is restarted.</summary>
@@ -256,10 +319,18 @@ internal sealed partial class GatewayService : IAsyncDisposable
         if (diff.ServerChanged || diff.PppChanged || diff.TunChanged || previous.RunsServer != next.RunsServer)
         {
             LogApplying(_logger, "server settings changed: restarting the server (its sessions reconnect)");
-            await StopServerAsync().ConfigureAwait(false);
-            if (next.RunsServer)
+            await _serverChange.WaitAsync().ConfigureAwait(false);
+            try
             {
-                StartServer(next.Server!);
+                await StopServerAsync().ConfigureAwait(false);
+                if (next.RunsServer)
+                {
+                    StartServer(next.Server!);
+                }
+            }
+            finally
+            {
+                _serverChange.Release();
             }
         }
         else if (next.Server is not null && (diff.UsersAdded.Count + diff.UsersRemoved.Count + diff.UsersChanged.Count) > 0)
@@ -433,7 +504,8 @@ internal sealed partial class GatewayService : IAsyncDisposable
                     LastError = client.LastError,
                 });
         }
-        var (file, state) = ConfigInfo?.Invoke() ?? (null, "unknown");
+        var (file, state, card) = ConfigInfo?.Invoke() ?? (null, "unknown", Board.CardState.Ok);
+        var leds = LedInfo?.Invoke();
         return new GatewayStatus
         {
             Version = Cli.GatewayCommandLine.Version,
@@ -441,6 +513,15 @@ internal sealed partial class GatewayService : IAsyncDisposable
             UptimeSeconds = Math.Round(_time.GetElapsedTime(_startedTimestamp).TotalSeconds, 1),
             ConfigFile = file,
             ConfigState = state,
+            Card = card.ToString().ToLowerInvariant(),
+            ServerError = ServerInterfaceError,
+            Leds = leds is { Patterns: var p } ? new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                ["power"] = p.Power.Describe(),
+                ["tunnel"] = p.Tunnel.Describe(),
+                ["activity"] = p.Activity.Describe(),
+            } : null,
+            StatusCode = leds?.StatusCode,
             Counters = Counters(),
             Sessions = sessions,
         };
@@ -544,6 +625,8 @@ internal sealed partial class GatewayService : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         LogStopping(_logger);
+        _stopping = true;
+        _serverRetry?.Dispose();
         var clients = Clients.Select(c => c.Name).ToList();
         var stops = clients.Select(StopClientAsync).Append(StopServerAsync());
         await Task.WhenAll(stops).WaitAsync(TimeSpan.FromSeconds(3)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -574,6 +657,12 @@ internal sealed partial class GatewayService : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "interface {Tun} disappeared: closing its sessions; the service stays up")]
     private static partial void LogTunLost(ILogger logger, string tun);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "server not taking calls: {Error}; the rest of the gateway runs on, trying again every {Seconds} s")]
+    private static partial void LogServerInterfaceFailed(ILogger logger, string error, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "server interface {Tun} created: taking calls")]
+    private static partial void LogServerInterfaceBack(ILogger logger, string tun);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "NAT setup failed: {Error}")]
     private static partial void LogNftFailed(ILogger logger, string error);

@@ -40,6 +40,14 @@ public sealed record GatewayStatus
     public double UptimeSeconds { get; init; }
     public string? ConfigFile { get; init; }
     public string? ConfigState { get; init; }
+    /// <summary>What the gateway can do with the card: ok, missing, unreadable or unwritable.</summary>
+    public string? Card { get; init; }
+    /// <summary>Why the configured server takes no calls (its interface cannot be created); null when it runs or is off.</summary>
+    public string? ServerError { get; init; }
+    /// <summary>What each LED shows now (by the README's table; also without GPIO), e.g. "blink code 3".</summary>
+    public IReadOnlyDictionary<string, string>? Leds { get; init; }
+    /// <summary>The number button 2 would blink now.</summary>
+    public int? StatusCode { get; init; }
     /// <summary>Service-wide counters: GRE that reached no session and why, refused connections, failed logins.</summary>
     public IReadOnlyDictionary<string, long> Counters { get; init; } = new Dictionary<string, long>();
     public IReadOnlyList<SessionStatus> Sessions { get; init; } = [];

@@ -70,6 +70,46 @@ public sealed class LedPolicyTests
         Assert.Equal(LedPattern.On, LedPolicy.Patterns(blocked with { Tunnel = TunnelState.Up }).Tunnel);
     }
 
+    [Theory]
+    [InlineData(CardState.Missing)]
+    [InlineData(CardState.Unreadable)]
+    [InlineData(CardState.Unwritable)]
+    public void A_card_problem_is_the_power_leds_two_blink_code_and_status_code_8(CardState card)
+    {
+        // Running the last good config because the card is gone: the tunnel LED still says "config problem",
+        // the power LED says why, and button 2 names the card first.
+        var health = Health(ConfigState.RunningLastGood, TunnelState.Up) with { Card = card };
+        var patterns = LedPolicy.Patterns(health);
+        Assert.Equal(LedPattern.BlinkCode(2), patterns.Power);
+        Assert.Equal(LedPattern.BlinkCode(3), patterns.Tunnel);
+        Assert.Equal(8, LedPolicy.StatusCode(health));
+
+        // A full card while the card's own file runs: only the power LED changes.
+        var full = Health(tunnel: TunnelState.Up) with { Card = card };
+        Assert.Equal(LedPattern.BlinkCode(2), LedPolicy.Patterns(full).Power);
+        Assert.Equal(LedPattern.On, LedPolicy.Patterns(full).Tunnel);
+        Assert.Equal(8, LedPolicy.StatusCode(full));
+
+        // No usable config at all still shows steady power: that says more.
+        Assert.Equal(LedPattern.On, LedPolicy.Patterns(Health(ConfigState.Error) with { Card = card }).Power);
+    }
+
+    [Fact]
+    public void An_interface_that_cannot_be_created_is_trouble_with_status_code_9()
+    {
+        var client = Health(tunnel: TunnelState.InterfaceFailed);
+        Assert.Equal(LedPattern.FastBlink, LedPolicy.Patterns(client).Tunnel);
+        Assert.Equal(LedPattern.Heartbeat, LedPolicy.Patterns(client).Power);
+        Assert.Equal(9, LedPolicy.StatusCode(client));
+
+        var server = Health() with { ServerInterfaceFailed = true };
+        Assert.Equal(LedPattern.FastBlink, LedPolicy.Patterns(server).Tunnel);
+        Assert.Equal(9, LedPolicy.StatusCode(server));
+        // Our own tunnel up is what the tunnel LED shows; the server's trouble stays in the status code and the log.
+        Assert.Equal(LedPattern.On, LedPolicy.Patterns(server with { Tunnel = TunnelState.Up }).Tunnel);
+        Assert.Equal(9, LedPolicy.StatusCode(server with { Tunnel = TunnelState.Up }));
+    }
+
     [Fact]
     public void Patterns_are_equal_by_value_so_republishing_does_not_restart()
     {

@@ -40,12 +40,18 @@ internal sealed class GatewayProcess : IDisposable
     /// <summary>
     /// Starts `run` in <paramref name="netns"/>. <paramref name="launcher"/> is the command that is the gateway
     /// (default: the published linux-x64 binary; e.g. qemu-aarch64-static -L ROOT with the arm64 one).
+    /// <paramref name="card"/> is the folder of the config file (default <paramref name="directory"/>); a null
+    /// <paramref name="config"/> leaves what is there (or is not) as it is.
     /// </summary>
-    public static GatewayProcess Start(string name, string netns, string directory, JsonObject config, IReadOnlyList<string>? launcher = null)
+    public static GatewayProcess Start(string name, string netns, string directory, JsonObject? config, IReadOnlyList<string>? launcher = null,
+        string? card = null)
     {
         System.IO.Directory.CreateDirectory(directory);
-        var configPath = Path.Combine(directory, "pptp-gateway.json");
-        File.WriteAllText(configPath, config.ToJsonString());
+        var configPath = Path.Combine(card ?? directory, "pptp-gateway.json");
+        if (config is not null)
+        {
+            File.WriteAllText(configPath, config.ToJsonString());
+        }
         // `ip netns exec` execs the program after entering the namespace, so the child's pid is the gateway's.
         string[] command =
         [

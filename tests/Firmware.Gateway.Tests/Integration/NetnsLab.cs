@@ -81,14 +81,25 @@ internal sealed class NetnsLab : IDisposable
     /// <summary>Starts a command inside a namespace in the background (a traffic generator, an attacker).</summary>
     public static BackgroundProcess StartIn(string netns, params string[] command) => BackgroundProcess.Start(command[0], ["ip", "netns", "exec", netns, .. command]);
 
-    public GatewayProcess StartGateway(string name, string netns, JsonObject config, IReadOnlyList<string>? launcher = null)
+    public GatewayProcess StartGateway(string name, string netns, JsonObject? config, IReadOnlyList<string>? launcher = null, string? card = null)
     {
-        var gateway = GatewayProcess.Start(name, netns, Path.Combine(_root, name), config, launcher);
+        var gateway = GatewayProcess.Start(name, netns, GatewayDirectory(name), config, launcher, card);
         lock (_gateways)
         {
             _gateways.Add(gateway);
         }
         return gateway;
+    }
+
+    /// <summary>Where <see cref="StartGateway"/> keeps a gateway's state and run folders (and by default its config).</summary>
+    public string GatewayDirectory(string name) => Path.Combine(_root, name);
+
+    /// <summary>A folder of this lab's, removed with it (e.g. a card's mount point).</summary>
+    public string Folder(string name)
+    {
+        var path = Path.Combine(_root, name);
+        Directory.CreateDirectory(path);
+        return path;
     }
 
     /// <summary>Runs a command inside a namespace.</summary>
