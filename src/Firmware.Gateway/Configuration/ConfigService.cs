@@ -503,9 +503,16 @@ internal sealed partial class ConfigService : IDisposable
                 return;
             }
             // The folder may be a new mount over the one watched so far.
-            _watcher?.Dispose();
-            _watcher = null;
-            StartWatching();
+            lock (_gate)
+            {
+                if (_disposed)
+                {
+                    return;
+                }
+                _watcher?.Dispose();
+                _watcher = null;
+                StartWatching();
+            }
             Reload();
         }
         catch (ObjectDisposedException)

@@ -43,7 +43,7 @@ internal sealed partial class GatewayService : IAsyncDisposable
     // Server starts and stops one at a time: a config change and the retry after a failed interface never overlap.
     private readonly SemaphoreSlim _serverChange = new(1, 1);
     private ITimer? _serverRetry;
-    private bool _stopping;
+    private volatile bool _stopping;
 
     /// <summary>How often a server whose interface could not be created tries again.</summary>
     public static readonly TimeSpan ServerRetryInterval = TimeSpan.FromSeconds(10);
