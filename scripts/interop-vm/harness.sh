@@ -36,7 +36,8 @@
 #   be16 HEX OFFSET / be32 HEX OFFSET   a big-endian field from such a hex string, in decimal
 #   gre_lcp_configure_request CALL_ID SEQ MAGIC   an enhanced GRE packet carrying an LCP Configure-Request
 #   tcp_transfer_check FROM TO DEST_IP PORT BYTES   FROM/TO: host, guest or guest:NETNS; TO listens on
-#                                       DEST_IP:PORT; BYTES random bytes over TCP, SHA-256 compared
+#                                       DEST_IP:PORT; BYTES random bytes over TCP, SHA-256 compared; each end
+#                                       gives up after $transfer_timeout s (default 120; a case may set it)
 # Variables: case_name, artifacts (artifacts/interop), vm_host_ip, vm_guest_ip, vm_tap, case_started_ms
 
 artifacts="$repo/artifacts/interop"
@@ -274,14 +275,14 @@ tcp_transfer_check() { # from to dest_ip port bytes
   local received_file="$artifacts/$case_name.transfer.sum"
   rm -f "$received_file"
   if [ "$to" = host ]; then
-    (timeout 120 socat -u "TCP-LISTEN:$port,reuseaddr,bind=$dest" - | sha256sum | cut -d' ' -f1 >"$received_file") &
+    (timeout ${transfer_timeout:-120} socat -u "TCP-LISTEN:$port,reuseaddr,bind=$dest" - | sha256sum | cut -d' ' -f1 >"$received_file") &
     receiver_pid=$!
     for i in $(seq 50); do ss -Hltn "sport = :$port" | grep -q . && break; sleep 0.1; done
   else
     prefix=$(guest_netns_prefix "$to")
     guest - <<GUEST || { echo "the guest receiver did not start"; return 1; }
 rm -f /tmp/pgw-rx.sum
-setsid $prefix sh -c 'timeout 120 socat -u TCP-LISTEN:$port,reuseaddr,bind=$dest - | sha256sum | cut -d" " -f1 >/tmp/pgw-rx.sum' </dev/null >/dev/null 2>&1 &
+setsid $prefix sh -c 'timeout ${transfer_timeout:-120} socat -u TCP-LISTEN:$port,reuseaddr,bind=$dest - | sha256sum | cut -d" " -f1 >/tmp/pgw-rx.sum' </dev/null >/dev/null 2>&1 &
 for i in \$(seq 50); do $prefix ss -Hltn "sport = :$port" | grep -q . && exit 0; sleep 0.1; done
 exit 1
 GUEST
@@ -290,13 +291,13 @@ GUEST
     local sample="$artifacts/$case_name.transfer.bin"
     head -c "$bytes" /dev/urandom >"$sample"
     sent=$(sha256sum <"$sample" | cut -d' ' -f1)
-    timeout 120 socat -u - "TCP:$dest:$port,connect-timeout=10" <"$sample" || { echo "the host could not send"; return 1; }
+    timeout ${transfer_timeout:-120} socat -u - "TCP:$dest:$port,connect-timeout=10" <"$sample" || { echo "the host could not send"; return 1; }
     rm -f "$sample"
   else
     prefix=$(guest_netns_prefix "$from")
     sent=$(guest - <<GUEST
 head -c $bytes /dev/urandom >/tmp/pgw-tx.bin
-$prefix timeout 120 socat -u - TCP:$dest:$port,connect-timeout=10 </tmp/pgw-tx.bin || exit 1
+$prefix timeout ${transfer_timeout:-120} socat -u - TCP:$dest:$port,connect-timeout=10 </tmp/pgw-tx.bin || exit 1
 sha256sum </tmp/pgw-tx.bin | cut -d' ' -f1
 GUEST
     ) || { echo "the guest could not send: $sent"; return 1; }
