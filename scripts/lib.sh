@@ -19,3 +19,15 @@ publish_props() {
     *) return 1 ;;
   esac
 }
+
+# The Debian mirror apt on this machine uses (its sources, deb822 or one-line), for debootstrapping other suites
+# and architectures from the same place: scripts never name a host of their own.
+debian_mirror() {
+  local uri
+  uri=$(awk '/^URIs:/ { u = $2 } /^Suites:/ { for (i = 2; i <= NF; i++) if ($i !~ /-(security|updates|backports)$/) { print u; exit } }' \
+    /etc/apt/sources.list.d/*.sources 2>/dev/null | grep -m1 /debian || true)
+  [ -n "$uri" ] || uri=$(awk '$1 == "deb" && $2 ~ /\/debian\/?$/ { print $2; exit }' \
+    /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null || true)
+  [ -n "$uri" ] || die "no Debian mirror in /etc/apt/sources.list or sources.list.d"
+  echo "$uri"
+}
