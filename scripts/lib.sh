@@ -20,8 +20,8 @@ publish_props() {
   esac
 }
 
-# The Debian mirror apt on this machine uses (its sources, deb822 or one-line), for debootstrapping other suites
-# and architectures from the same place: scripts never name a host of their own.
+# The Debian mirror the host's apt uses (deb822 .sources or one-line .list files), for the roots built from it
+# (scripts/image, scripts/package-root, scripts/gpio-sim/build-arm64); no host is named here.
 debian_mirror() {
   local uri
   uri=$(awk '/^URIs:/ { u = $2 } /^Suites:/ { for (i = 2; i <= NF; i++) if ($i !~ /-(security|updates|backports)$/) { print u; exit } }' \
