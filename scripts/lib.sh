@@ -19,3 +19,15 @@ publish_props() {
     *) return 1 ;;
   esac
 }
+
+# The Debian mirror the host's apt uses (deb822 .sources or one-line .list files), for the roots built from it
+# (scripts/image, scripts/package-root, scripts/gpio-sim/build-arm64); no host is named here.
+debian_mirror() {
+  local uri
+  uri=$(awk '/^URIs:/ { u = $2 } /^Suites:/ { for (i = 2; i <= NF; i++) if ($i !~ /-(security|updates|backports)$/) { print u; exit } }' \
+    /etc/apt/sources.list.d/*.sources 2>/dev/null | grep -m1 /debian || true)
+  [ -n "$uri" ] || uri=$(awk '$1 == "deb" && $2 ~ /\/debian\/?$/ { print $2; exit }' \
+    /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null || true)
+  [ -n "$uri" ] || die "no Debian mirror in /etc/apt/sources.list or sources.list.d"
+  echo "$uri"
+}
