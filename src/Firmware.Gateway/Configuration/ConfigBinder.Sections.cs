@@ -419,7 +419,7 @@ internal sealed partial class ConfigBinder
 
             clients.Add(new ClientOptions(name ?? "", enabled, host ?? "", user ?? "", secret, authMethods, mppe,
                 new RedialPolicy(TimeSpan.FromSeconds(initialDelay), TimeSpan.FromSeconds(maxDelay), jitter),
-                defaultRoute, routes, usePeerDns, writeResolvConf, interfaceName));
+                defaultRoute, routes, usePeerDns, writeResolvConf, interfaceName, Bool(client, "shareControlConnection")));
             index++;
         }
         return clients.ToValueList();

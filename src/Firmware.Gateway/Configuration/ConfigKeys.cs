@@ -169,6 +169,8 @@ internal static class ConfigKeys
             new("clients[].writeSystemResolvConf", ConfigValueKind.Boolean, "Write the server's DNS addresses to /etc/resolv.conf.", false),
             new("clients[].interface", ConfigValueKind.String, "TUN interface name for this tunnel; default tun.clientPrefix plus its index.",
                 Pattern: "^[A-Za-z0-9_.-]{1,15}$", PatternHint: InterfaceHint),
+            new("clients[].shareControlConnection", ConfigValueKind.Boolean,
+                "Place this tunnel's call on a control connection another tunnel to the same server has open (as pptp-linux does). Off: one connection per tunnel, which every server takes (pptpd carries one call per connection).", false),
 
             new("ppp", ConfigValueKind.Object, "PPP link tuning shared by every tunnel."),
             new("ppp.mru", ConfigValueKind.Integer, "Largest packet to receive.", 1400, Minimum: 576, Maximum: 1500),

@@ -78,7 +78,8 @@ internal sealed record ClientOptions(
     ValueList<IPNetwork> Routes,
     bool UsePeerDns,
     bool WriteSystemResolvConf,
-    string Interface);
+    string Interface,
+    bool ShareControlConnection = false);
 
 /// <summary>Exponential back-off between dial attempts, with random spread.</summary>
 internal sealed record RedialPolicy(TimeSpan InitialDelay, TimeSpan MaxDelay, double Jitter)

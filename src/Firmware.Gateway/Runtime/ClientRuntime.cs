@@ -35,7 +35,7 @@ internal enum ClientPhase
 /// asked, and redials with exponential back-off and jitter when the link drops. Every route it adds it
 /// removes again, so the system's routes are left as found.
 /// </summary>
-internal sealed partial class ClientRuntime : ITunnelSessionHost, IAsyncDisposable
+internal sealed partial class ClientRuntime : ITunnelSessionHost, IControlChannelHost, IAsyncDisposable
 {
     public const string ResolvConfPath = "/run/pptp-gateway/resolv.conf";
 
@@ -170,19 +170,32 @@ internal sealed partial class ClientRuntime : ITunnelSessionHost, IAsyncDisposab
             return false;
         }
 
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
+        // A tunnel configured to share places its call on a connection another tunnel to this server opened.
+        ControlChannel? channel;
+        Task? ownControlRun = null;
+        if (_options.ShareControlConnection)
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(TimeSpan.FromSeconds(15));
-            await socket.ConnectAsync(new IPEndPoint(server, PptpControlCodec.TcpPort), timeout.Token).ConfigureAwait(false);
+            (channel, var opened) = await _context.SharedChannels.FindOrOpenAsync(server, async () =>
+            {
+                var shared = await OpenControlChannelAsync(server, cancellationToken).ConfigureAwait(false);
+                // It outlives this tunnel while others' calls are on it, so it is not this tunnel's to stop: it
+                // ends with its last call (or when TCP goes), and nobody waits for it here.
+                _ = shared is null ? null : Task.Run(() => shared.RunAsync(CancellationToken.None), CancellationToken.None);
+                return shared;
+            }, cancellationToken).ConfigureAwait(false);
+            if (channel is not null && !opened)
+            {
+                LogJoining(_context.Logger, _options.Name, server, channel.Name);
+            }
         }
-        catch (Exception e) when (e is SocketException or OperationCanceledException)
+        else
         {
-            socket.Dispose();
+            channel = await OpenControlChannelAsync(server, cancellationToken).ConfigureAwait(false);
+            ownControlRun = channel?.RunAsync(cancellationToken);
+        }
+        if (channel is null)
+        {
             ReleaseTun();
-            LastError = $"cannot reach {server}:1723: {(e is OperationCanceledException ? "timed out" : e.Message)}";
-            LogDialFailed(_context.Logger, _options.Name, LastError);
             return false;
         }
 
@@ -194,7 +207,6 @@ internal sealed partial class ClientRuntime : ITunnelSessionHost, IAsyncDisposab
         {
             Name = _options.Name,
             Role = PptpControlRole.Client,
-            Control = PppOptionsBuilder.Control(_ppp),
             Ppp = PppOptionsBuilder.Client(_ppp, _options),
             Mtu = _ppp.Mtu,
             ClampMss = _ppp.ClampMss,
@@ -202,20 +214,48 @@ internal sealed partial class ClientRuntime : ITunnelSessionHost, IAsyncDisposab
                 AuthProtocolFactory.Create(method, role, _context.AuthEnvironment(session!, _ppp), credentials: credentials)),
             EncryptionLayer = TunnelSecurity.EncryptionLayer(_options.Mppe, PppSessionRole.Client),
         };
-        session = new TunnelSession(options, this, socket, _context.Gre, _context.Pool, _context.Time, _context.Logger);
+        session = new TunnelSession(options, this, channel, _context.Gre, _context.Pool, _context.Time, _context.Logger);
+        channel.PlaceCall(session);
         _session = session;
         _tun.RouteAll(session);
         _tun.DeviceLost += OnDeviceLost;
         _tun.Start();
         Phase = ClientPhase.Connecting;
         _context.Events.Changed();
-        LogDialing(_context.Logger, _options.Name, server);
         await session.RunAsync(cancellationToken).ConfigureAwait(false);
+        if (ownControlRun is not null)
+        {
+            // The connection ends with its call (a Stop-Control-Connection after the Call-Clear).
+            await ownControlRun.ConfigureAwait(false);
+        }
         var wasUp = session.UpSince is not null;
         _session = null;
         _tun.DeviceLost -= OnDeviceLost;
         ReleaseTun();
         return wasUp;
+    }
+
+    /// <summary>A new control connection to <paramref name="server"/> (not yet running); null, with the reason in LastError, when TCP fails.</summary>
+    private async Task<ControlChannel?> OpenControlChannelAsync(IPAddress server, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(15));
+            await socket.ConnectAsync(new IPEndPoint(server, PptpControlCodec.TcpPort), timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException)
+        {
+            socket.Dispose();
+            LastError = $"cannot reach {server}:1723: {(e is OperationCanceledException ? "timed out" : e.Message)}";
+            LogDialFailed(_context.Logger, _options.Name, LastError);
+            return null;
+        }
+        ControlChannel.EnableKeepAlive(socket);
+        var control = PppOptionsBuilder.Control(_ppp) with { CallIdAvailable = id => !_context.Gre.IsRegistered(server, id) };
+        LogDialing(_context.Logger, _options.Name, server);
+        return new ControlChannel(_options.Name, PptpControlRole.Client, control, this, socket, _context.Time, _context.Logger);
     }
 
     private void ReleaseTun()
@@ -229,9 +269,21 @@ internal sealed partial class ClientRuntime : ITunnelSessionHost, IAsyncDisposab
 
     // ---- ITunnelSessionHost ----
 
-    public PptpCallDecision DecideCall(TunnelSession session) => PptpCallDecision.Refuse(OutgoingCallResult.GeneralError);
-
     public PppSessionOptions PreparePpp(TunnelSession session, PppSessionOptions options) => options;
+
+    // ---- IControlChannelHost: a client's connection carries its own call and takes none ----
+
+    public TunnelSession? AdmitCall(ControlChannel channel, OutgoingCallRequest request, out PptpCallDecision refusal)
+    {
+        refusal = PptpCallDecision.Refuse(OutgoingCallResult.DoNotAccept);
+        return null;
+    }
+
+    public void OnEstablished(ControlChannel channel)
+    {
+    }
+
+    public void OnChannelClosed(ControlChannel channel, string reason) => _context.SharedChannels.Remove(channel.Peer, channel);
 
     public void OnGreBlocked(TunnelSession session)
     {
@@ -376,6 +428,9 @@ internal sealed partial class ClientRuntime : ITunnelSessionHost, IAsyncDisposab
 
     [LoggerMessage(Level = LogLevel.Information, Message = "client {Name}: dialing {Server}:1723")]
     private static partial void LogDialing(ILogger logger, string name, IPAddress server);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "client {Name}: placing a call to {Server} on the control connection of {Channel} (shareControlConnection)")]
+    private static partial void LogJoining(ILogger logger, string name, IPAddress server, string channel);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "client {Name}: {Reason}")]
     private static partial void LogDialFailed(ILogger logger, string name, string reason);

@@ -61,6 +61,9 @@ internal sealed partial class GatewayContext
     public required HookOptions Hooks { get; set; }
     public GatewayEvents Events { get; } = new();
 
+    /// <summary>Client control connections that tunnels with shareControlConnection reuse.</summary>
+    public Client.SharedControlChannels SharedChannels { get; } = new();
+
     public AuthEnvironment AuthEnvironment(TunnelSession session, PppOptions ppp) => new()
     {
         Time = Time,

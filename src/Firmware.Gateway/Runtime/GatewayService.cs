@@ -7,6 +7,7 @@ using Firmware.Gateway.Status;
 using Firmware.Platform.Linux;
 using Firmware.Platform.Netlink;
 using Firmware.Platform.Tun;
+using Firmware.Protocol.Pptp;
 using Microsoft.Extensions.Logging;
 
 namespace Firmware.Gateway.Runtime;
@@ -182,10 +183,7 @@ internal sealed partial class GatewayService : IAsyncDisposable
         ServerInterfaceError = null;
         if (_server is not null)
         {
-            foreach (var session in _server.Sessions)
-            {
-                session.RequestClose("server stopping");
-            }
+            _server.CloseAll("server stopping");
             await _server.DisposeAsync().ConfigureAwait(false);
             _server = null;
         }
@@ -286,15 +284,20 @@ internal sealed partial class GatewayService : IAsyncDisposable
         {
             return "the server's TCP 1723 accept loop has stopped";
         }
-        var probes = AllSessions.Select(s => (Session: s, Answer: s.PingLoopAsync())).ToList();
+        var sessions = AllSessions;
+        // Each tunnel's loop, and each control connection's (a connection carries one or more tunnels' calls).
+        var probes = sessions.Select(s => (What: $"tunnel {s.Name}", Answer: s.PingLoopAsync()))
+            .Concat((_server?.Channels ?? []).Concat(sessions.Where(s => s.Role == PptpControlRole.Client).Select(s => s.Channel))
+                .Distinct().Select(c => (What: $"control connection {c.Name}", Answer: c.PingLoopAsync())))
+            .ToList();
         try
         {
             await Task.WhenAll(probes.Select(p => p.Answer)).WaitAsync(timeout, _time).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
-            var stuck = probes.First(p => !p.Answer.IsCompleted).Session;
-            return $"tunnel {stuck.Name} has not answered for {timeout.TotalSeconds:0.###} s";
+            var stuck = probes.First(p => !p.Answer.IsCompleted).What;
+            return $"{stuck} has not answered for {timeout.TotalSeconds:0.###} s";
         }
         return null;
     }
@@ -549,6 +552,8 @@ internal sealed partial class GatewayService : IAsyncDisposable
         counters["authenticationFailures"] = context.Events.AuthenticationFailures;
         counters["spoofedInnerSource"] = context.Events.SpoofedSources;
         counters["greBlockedCalls"] = context.Events.GreBlockedCalls;
+        // Server: TCP 1723 connections open now; each carries zero or more of the sessions listed.
+        counters["controlConnections"] = _server?.Channels.Count ?? 0;
         return counters;
     }
 

@@ -87,6 +87,10 @@ public sealed class GreMultiplexer : IAsyncDisposable
     public bool Register(IPAddress peer, ushort localCallId, IGreReceiver receiver)
         => _sessions.TryAdd((RawGreSocket.AddressKey(peer), localCallId), receiver);
 
+    /// <summary>Whether a session listens for (peer, call ID) now.</summary>
+    public bool IsRegistered(IPAddress peer, ushort localCallId)
+        => _sessions.ContainsKey((RawGreSocket.AddressKey(peer), localCallId));
+
     public void Unregister(IPAddress peer, ushort localCallId)
         => _sessions.TryRemove((RawGreSocket.AddressKey(peer), localCallId), out _);
 

@@ -13,11 +13,12 @@ using Microsoft.Extensions.Logging;
 namespace Firmware.Gateway.Runtime;
 
 /// <summary>
-/// The PPTP server: accepts control connections on TCP 1723, runs a tunnel per call, authenticates against
-/// the configured users with lockout, hands out addresses from the pool (or a user's static one), routes
-/// each client's address to the server's TUN, and frees everything when a tunnel ends.
+/// The PPTP server: accepts control connections on TCP 1723, runs a tunnel per call (one connection may carry
+/// many: pptp-linux puts every tunnel to one server on one), authenticates against the configured users with
+/// lockout, hands out addresses from the pool (or a user's static one), routes each client's address to the
+/// server's TUN, and frees everything when a tunnel ends.
 /// </summary>
-internal sealed partial class ServerRuntime : ITunnelSessionHost, IAsyncDisposable
+internal sealed partial class ServerRuntime : ITunnelSessionHost, IControlChannelHost, IAsyncDisposable
 {
     /// <summary>Server: wait for the Start-Control-Connection-Request after TCP accept (clients send it at once).</summary>
     public static readonly TimeSpan StartRequestTimeout = TimeSpan.FromSeconds(10);
@@ -34,6 +35,12 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IAsyncDisposab
     /// <summary>Connections not yet logged in, at most (they do not count as sessions): twice the sessions, at least 16.</summary>
     public int MaxPendingLogins => Math.Max(16, 2 * _options.MaxSessions);
 
+    /// <summary>
+    /// Calls on one control connection still logging in, at most: each holds a PPP session and an address before
+    /// anyone has proved who they are. pptp-linux starting a handful of tunnels at once stays below it.
+    /// </summary>
+    public const int MaxPendingCallsPerConnection = 8;
+
     private readonly ServerOptions _options;
     private readonly PppOptions _ppp;
     private readonly GatewayContext _context;
@@ -43,6 +50,8 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IAsyncDisposab
     private readonly LoginLockout _lockout;
     private readonly Lock _gate = new();
     private readonly Dictionary<TunnelSession, SessionInfo> _sessions = [];
+    /// <summary>Open control connections; Evicted once one was asked to make room.</summary>
+    private readonly Dictionary<ControlChannel, bool> _channels = [];
     private readonly Dictionary<IPAddress, int> _connectionsPerSource = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _running = [];
@@ -59,7 +68,6 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IAsyncDisposab
         /// <summary>The account that logged in; null while the connection has not.</summary>
         public string? User { get; set; }
         public bool Routed { get; set; }
-        public bool Evicted { get; set; }
     }
 
     public ServerRuntime(ServerOptions options, PppOptions ppp, GatewayContext context, TunBridge tun, int tunIndex)
@@ -99,6 +107,27 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IAsyncDisposab
             {
                 return [.. _sessions.Keys];
             }
+        }
+    }
+
+    /// <summary>Open control connections, with or without calls (the watchdog probes their loops too).</summary>
+    public IReadOnlyList<ControlChannel> Channels
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _channels.Keys];
+            }
+        }
+    }
+
+    /// <summary>Closes every control connection, and every call with it.</summary>
+    public void CloseAll(string reason)
+    {
+        foreach (var channel in Channels)
+        {
+            channel.RequestClose(reason);
         }
     }
 
@@ -145,7 +174,7 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IAsyncDisposab
         var sourceText = source.ToString();
         string? refusal = null;
         var refusalCode = StartControlResult.GeneralError;
-        TunnelSession? evicted = null;
+        ControlChannel? evicted = null;
         lock (_gate)
         {
             if (_lockout.SourceLockedUntil(sourceText) is { } until)
@@ -165,14 +194,11 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IAsyncDisposab
             {
                 // Connections that have not logged in have their own limit; at the limit the least advanced
                 // (then the oldest) makes room, so idle or slow connections cannot lock real clients out.
-                if (_sessions.Count - AuthenticatedCount() >= MaxPendingLogins)
+                var pending = _channels.Where(c => c.Key.Progress != LoginProgress.Authenticated && !c.Value).Select(c => c.Key).ToList();
+                if (pending.Count >= MaxPendingLogins)
                 {
-                    evicted = _sessions.Where(s => s.Value.User is null && !s.Value.Evicted).Select(s => s.Key)
-                        .OrderBy(t => t.Progress).ThenBy(t => t.StartedTimestamp).FirstOrDefault();
-                    if (evicted is not null)
-                    {
-                        _sessions[evicted].Evicted = true;
-                    }
+                    evicted = pending.OrderBy(c => c.Progress).ThenBy(c => c.StartedTimestamp).First();
+                    _channels[evicted] = true;
                 }
                 _connectionsPerSource[source] = _connectionsPerSource.GetValueOrDefault(source) + 1;
             }
@@ -207,13 +233,69 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IAsyncDisposab
         }
 
         socket.NoDelay = true;
-        TunnelSession.EnableKeepAlive(socket);
-        var users = new LockoutUserStore(() => _users, _lockout, sourceText);
+        ControlChannel.EnableKeepAlive(socket);
+        var control = PppOptionsBuilder.Control(_ppp) with
+        {
+            StartTimeout = StartRequestTimeout,
+            // Call IDs key GRE by (peer address, call ID): unique among every connection from that address.
+            CallIdAvailable = id => !_context.Gre.IsRegistered(source, id),
+        };
+        var channel = new ControlChannel($"server:{source}", PptpControlRole.Server, control, this, socket, _context.Time,
+            _context.Logger, LoginDeadline);
+        lock (_gate)
+        {
+            _channels[channel] = false;
+        }
+        LogAccepted(_context.Logger, source);
+        var run = Task.Run(() => channel.RunAsync(cancellationToken), CancellationToken.None);
+        lock (_gate)
+        {
+            _running.Add(run);
+            _running.RemoveAll(t => t.IsCompleted);
+        }
+    }
+
+    // ---- IControlChannelHost (each call on that connection's loop) ----
+
+    public TunnelSession? AdmitCall(ControlChannel channel, OutgoingCallRequest request, out PptpCallDecision refusal)
+    {
+        refusal = PptpCallDecision.NoResources;
+        string? why = null;
+        IPAddress? address = null;
+        lock (_gate)
+        {
+            var pendingHere = _sessions.Count(s => s.Key.Channel == channel && s.Value.User is null);
+            if (_stop.IsCancellationRequested)
+            {
+                why = "the server is stopping";
+            }
+            else if (AuthenticatedCount() >= _options.MaxSessions)
+            {
+                why = $"server is full ({_options.MaxSessions} sessions)";
+            }
+            else if (pendingHere >= MaxPendingCallsPerConnection)
+            {
+                why = $"{pendingHere} calls on this control connection are still logging in, the most allowed";
+            }
+            else if ((address = _pool.Allocate()) is null)
+            {
+                why = $"address pool exhausted ({_pool.Capacity} addresses in use)";
+            }
+        }
+        if (why is not null)
+        {
+            LogCallRefused(_context.Logger, channel.Peer, request.CallId, why);
+            _context.Events.ConnectionRefused();
+            return null;
+        }
+
+        var source = channel.Peer;
+        var users = new LockoutUserStore(() => _users, _lockout, source.ToString());
         var options = new TunnelSessionOptions
         {
-            Name = $"server:{source}",
+            // The connection's first call carries its name; later ones are numbered (hooks and status tell them apart).
+            Name = channel.CallsEver == 0 ? channel.Name : $"{channel.Name}#{channel.CallsEver + 1}",
             Role = PptpControlRole.Server,
-            Control = PppOptionsBuilder.Control(_ppp) with { StartTimeout = StartRequestTimeout },
             Ppp = PppOptionsBuilder.Server(_ppp, _options),
             LoginDeadline = LoginDeadline,
             Mtu = _ppp.Mtu,
@@ -226,17 +308,46 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IAsyncDisposab
                 _context.AuthEnvironment(session!, _ppp), users: users)),
             EncryptionLayer = TunnelSecurity.EncryptionLayer(_options.Mppe, PppSessionRole.Server),
         };
-        session = new TunnelSession(options, this, socket, _context.Gre, _context.Pool, _context.Time, _context.Logger);
+        session = new TunnelSession(options, this, channel, _context.Gre, _context.Pool, _context.Time, _context.Logger);
         lock (_gate)
         {
-            _sessions[session] = new SessionInfo(users);
+            _sessions[session] = new SessionInfo(users) { Address = address };
         }
-        LogAccepted(_context.Logger, source);
-        var run = Task.Run(() => session.RunAsync(cancellationToken), CancellationToken.None);
+        var run = Task.Run(() => session.RunAsync(_stop.Token), CancellationToken.None);
         lock (_gate)
         {
             _running.Add(run);
             _running.RemoveAll(t => t.IsCompleted);
+        }
+        return session;
+    }
+
+    public void OnEstablished(ControlChannel channel)
+    {
+    }
+
+    public void OnChannelClosed(ControlChannel channel, string reason)
+    {
+        lock (_gate)
+        {
+            _channels.Remove(channel);
+            var source = channel.Peer;
+            if (_connectionsPerSource.TryGetValue(source, out var n))
+            {
+                if (n <= 1)
+                {
+                    _connectionsPerSource.Remove(source);
+                }
+                else
+                {
+                    _connectionsPerSource[source] = n - 1;
+                }
+            }
+        }
+        if (channel.CallsEver == 0)
+        {
+            // A connection that never carried a call leaves no session line behind; say here why it went.
+            LogChannelClosed(_context.Logger, channel.Peer, reason);
         }
     }
 
@@ -286,21 +397,6 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IAsyncDisposab
     private int AuthenticatedCount() => _sessions.Count(s => s.Value.User is not null);
 
     // ---- ITunnelSessionHost (each call on that session's loop) ----
-
-    public PptpCallDecision DecideCall(TunnelSession session)
-    {
-        lock (_gate)
-        {
-            var address = _pool.Allocate();
-            if (address is null)
-            {
-                LogPoolDry(_context.Logger, session.Peer, _pool.Capacity);
-                return PptpCallDecision.NoResources;
-            }
-            _sessions[session].Address = address;
-            return PptpCallDecision.Accept();
-        }
-    }
 
     public PppSessionOptions PreparePpp(TunnelSession session, PppSessionOptions options)
     {
@@ -439,18 +535,6 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IAsyncDisposab
         lock (_gate)
         {
             _sessions.Remove(session, out info);
-            var source = session.Peer;
-            if (_connectionsPerSource.TryGetValue(source, out var n))
-            {
-                if (n <= 1)
-                {
-                    _connectionsPerSource.Remove(source);
-                }
-                else
-                {
-                    _connectionsPerSource[source] = n - 1;
-                }
-            }
             if (info?.Address is not null)
             {
                 _pool.Release(info.Address);
@@ -502,8 +586,11 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IAsyncDisposab
     [LoggerMessage(Level = LogLevel.Warning, Message = "refused {Source}: {Reason}")]
     private static partial void LogRefused(ILogger logger, IPAddress source, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "refused a call from {Source}: address pool exhausted ({Capacity} addresses in use); answered Outgoing-Call-Reply 'no resources'")]
-    private static partial void LogPoolDry(ILogger logger, IPAddress source, int capacity);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "refused call {CallId} from {Source}: {Reason}; answered Outgoing-Call-Reply 'general error: no resources'")]
+    private static partial void LogCallRefused(ILogger logger, IPAddress source, ushort callId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "control connection from {Source} closed without a call: {Reason}")]
+    private static partial void LogChannelClosed(ILogger logger, IPAddress source, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "authentication failed for user '{User}' from {Source}: {Reason}")]
     private static partial void LogAuthFailed(ILogger logger, string user, IPAddress source, string reason);

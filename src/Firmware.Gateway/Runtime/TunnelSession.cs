@@ -28,7 +28,6 @@ public sealed record TunnelSessionOptions
 {
     public required string Name { get; init; }
     public required PptpControlRole Role { get; init; }
-    public required PptpControlOptions Control { get; init; }
     public required PppSessionOptions Ppp { get; init; }
     public IPppAuthFactory? AuthFactory { get; init; }
     public Func<PppLayerContext, IPppEncryptionLayer>? EncryptionLayer { get; init; }
@@ -68,9 +67,6 @@ public enum LoginProgress
 /// <summary>What a tunnel asks of the server or client that owns it. Called on the tunnel's loop.</summary>
 public interface ITunnelSessionHost
 {
-    /// <summary>Server: accept or refuse the peer's call (limits, address pool).</summary>
-    PptpCallDecision DecideCall(TunnelSession session);
-
     /// <summary>The PPP options for this call (the server fills in the addresses it assigns).</summary>
     PppSessionOptions PreparePpp(TunnelSession session, PppSessionOptions options);
 
@@ -91,31 +87,29 @@ public interface ITunnelSessionHost
 }
 
 /// <summary>
-/// One PPTP tunnel: the control connection over TCP, its call, the GRE window and the PPP session (with
+/// One PPTP tunnel: a call on a <see cref="ControlChannel"/>, its GRE window and its PPP session (with
 /// authentication and MPPE), all driven by one <see cref="SessionLoop"/>. Nothing here is touched from any
-/// other thread: the TCP reader, the GRE reader, the TUN reader and timers post into the loop.
+/// other thread: the control connection, the GRE reader, the TUN reader and timers post into the loop.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "The session's own loop disposes its parts when it ends (FinishLoop); no other thread may.")]
-public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byte[]>, IPppSessionOutput, IGreReceiver
+public sealed partial class TunnelSession : IGreWindowHost<byte[]>, IPppSessionOutput, IGreReceiver
 {
     private readonly TunnelSessionOptions _options;
     private readonly ITunnelSessionHost _host;
-    private readonly Socket _socket;
+    private readonly ControlChannel _channel;
     private readonly GreMultiplexer _gre;
     private readonly PacketBufferPool _pool;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly SessionLoop _loop = new();
-    private readonly PptpControlConnection _control;
-    private readonly ControlStreamWriter _writer;
-    private readonly SemaphoreSlim _controlBytesHandled = new(0, 1);
     private readonly ProtocolTimer? _loginDeadline;
     private ProtocolTimer? _greWatch;
     private ushort _mssLimit4, _mssLimit6;
     private bool _greFromPeer;
     private volatile int _progress;
-    private readonly byte[] _controlSendBuffer = new byte[PppSession.ControlFrameHeaderRoom + 2048];
     private PptpCall? _call;
+    /// <summary>The control connection has let go of the call (cleared, or the connection is gone).</summary>
+    private bool _callGone;
     private GreWindow<byte[]>? _window;
     private PppSession? _ppp;
     private IPppEncryptionLayer? _encryption;
@@ -127,45 +121,34 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
     private long _bytesSent, _bytesReceived, _packetsSent, _packetsReceived;
     private long _tunDrops, _greSendDrops, _decodeDrops, _spoofedSourceDrops, _mssClamped;
 
-    public TunnelSession(TunnelSessionOptions options, ITunnelSessionHost host, Socket connectedSocket, GreMultiplexer gre,
+    public TunnelSession(TunnelSessionOptions options, ITunnelSessionHost host, ControlChannel channel, GreMultiplexer gre,
         PacketBufferPool pool, TimeProvider time, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(connectedSocket);
+        ArgumentNullException.ThrowIfNull(channel);
         _options = options;
         _host = host;
-        _socket = connectedSocket;
+        _channel = channel;
         _gre = gre;
         _pool = pool;
         _time = time;
         _logger = logger;
-        Peer = ((IPEndPoint)connectedSocket.RemoteEndPoint!).Address.MapToIPv4();
-        Local = ((IPEndPoint)connectedSocket.LocalEndPoint!).Address.MapToIPv4();
+        Peer = channel.Peer;
+        Local = channel.Local;
         StartedAt = time.GetUtcNow();
         StartedTimestamp = time.GetTimestamp();
-        _control = new PptpControlConnection(options.Role, options.Control with { LocalAddress = Local, PeerAddress = Peer },
-            this, time, Dispatch);
-        _writer = new ControlStreamWriter(connectedSocket, () => Post(() => Shutdown(
-            $"the peer stopped reading the control connection ({ControlStreamWriter.MaxQueuedBytes / 1024} KiB unsent)")));
         if (options.LoginDeadline is { } deadline)
         {
             _loginDeadline = new ProtocolTimer(time, () => Shutdown(
-                $"no login within {deadline.TotalSeconds:0} s of connecting (stuck before {DescribeProgress(Progress)})"), Dispatch);
+                $"no login within {deadline.TotalSeconds:0} s of the call (stuck in {(_call is null ? "placing the call" : "authentication")})"), Dispatch);
         }
     }
 
-    /// <summary>
-    /// TCP keepalive on a control connection: a peer that vanished without FIN or RST is noticed in about two
-    /// minutes even where no PPTP echo is due (60 s idle, then 6 probes 10 s apart).
-    /// </summary>
-    public static void EnableKeepAlive(Socket socket)
-    {
-        ArgumentNullException.ThrowIfNull(socket);
-        socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
-        socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, 60);
-        socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, 10);
-        socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, 6);
-    }
+    /// <summary>The control connection carrying this tunnel's call.</summary>
+    public ControlChannel Channel => _channel;
+
+    /// <summary>The call ID we chose for this tunnel once its call is placed or accepted (0 before).</summary>
+    public ushort LocalCallId { get; private set; }
 
     /// <summary>
     /// A connected call whose peer has sent no GRE for this long is reported as GRE-blocked: the peers answer
@@ -282,26 +265,21 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
         return drops;
     }
 
-    /// <summary>Runs the tunnel until it closes. The client role dials at once; the server waits for the peer.</summary>
+    /// <summary>
+    /// Runs the tunnel until it closes. Its call comes from the control connection: a server's when the peer's
+    /// Outgoing-Call-Request was admitted, a client's once <see cref="ControlChannel.PlaceCall"/> has placed it.
+    /// </summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var loop = _loop.RunAsync(Handle, OnLoopError);
-        var reader = ReadControlAsync(cancellationToken);
         using (cancellationToken.Register(() => Post(() => Shutdown("service stopping"))))
         {
-            // Client: send SCCRQ and wait for the reply. Server: arm the wait for SCCRQ, so a connection that
-            // says nothing is closed after the start timeout.
-            Post(_control.Start);
             if (_loginDeadline is not null)
             {
                 Post(() => _loginDeadline.Start(_options.LoginDeadline!.Value));
             }
             await loop.ConfigureAwait(false);
         }
-        _writer.Close();
-        _socket.Dispose();
-        await reader.ConfigureAwait(false);
-        _controlBytesHandled.Dispose();
     }
 
     /// <summary>Server: the address IPCP assigns, when it changed after authentication (a user's static address).</summary>
@@ -335,47 +313,6 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
     public bool PostTun(byte[] buffer, int offset, int length) => _loop.PostPacket(SessionWorkKind.TunPacket, buffer, offset, length);
 
     public bool PostGre(byte[] buffer, int offset, int length) => _loop.PostPacket(SessionWorkKind.GrePacket, buffer, offset, length);
-
-    /// <summary>
-    /// Reads the control connection one chunk at a time: the next read starts only after the loop has handled
-    /// the last chunk, so a peer that sends faster than we answer is held back by TCP itself instead of
-    /// growing a queue here (an Echo-Request flood whose replies are never read cannot fill our memory).
-    /// </summary>
-    private async Task ReadControlAsync(CancellationToken cancellationToken)
-    {
-        var buffer = new byte[4096];
-        try
-        {
-            while (true)
-            {
-                var n = await _socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-                if (n == 0)
-                {
-                    break;
-                }
-                var length = n;
-                if (!_loop.Post(() =>
-                {
-                    try
-                    {
-                        _control.OnBytesReceived(buffer.AsSpan(0, length));
-                    }
-                    finally
-                    {
-                        _controlBytesHandled.Release();
-                    }
-                }))
-                {
-                    return;
-                }
-                await _controlBytesHandled.WaitAsync(cancellationToken).ConfigureAwait(false);
-            }
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
-        {
-        }
-        Post(_control.OnTransportClosed);
-    }
 
     private void OnLoopError(Exception error)
     {
@@ -511,6 +448,7 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
             case PppSessionEventKind.Authenticated:
                 _loginDeadline?.Stop();
                 _progress = (int)LoginProgress.Authenticated;
+                _channel.OnCallAuthenticated();
                 _host.OnAuthentication(this, true, _ppp?.Negotiated.UserName, null);
                 break;
             case PppSessionEventKind.AuthenticationFailed:
@@ -550,60 +488,39 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
         }
     }
 
-    // ---- IPptpControlHost ----
+    // ---- The call, as the control connection reports it (each posted into this loop) ----
 
-    // The loop never blocks on TCP: messages go to a byte-capped queue that a writer drains.
-    void IPptpControlHost.SendControl(ReadOnlySpan<byte> message) => _writer.Enqueue(message);
-
-    void IPptpControlHost.CloseTransport() => _writer.CloseAfterFlush();
-
-    void IPptpControlHost.OnEstablished(PptpControlConnection connection)
+    /// <summary>Client: our Outgoing-Call-Request for this tunnel is on its way with <paramref name="call"/>'s ID.</summary>
+    internal void ListenForCall(PptpCall call) => Post(() =>
     {
-        _progress = Math.Max(_progress, (int)LoginProgress.ControlEstablished);
-        if (_options.Role != PptpControlRole.Client)
+        _call = call;
+        LocalCallId = call.LocalCallId;
+        if (_closed)
         {
-            return;
-        }
-        if (!_control.TryPlaceCall(out _call) || _call is null)
-        {
-            Shutdown("could not place the call");
+            _channel.OnTunnelEnded(call, endConnection: true);
             return;
         }
         // Listen for our call ID before the reply arrives: GRE from the server can overtake it.
-        _registered = _gre.Register(Peer, _call.LocalCallId, this);
-    }
+        _registered = _gre.Register(Peer, call.LocalCallId, this);
+    });
 
-    void IPptpControlHost.OnClosed(PptpControlConnection connection, PptpTeardownReason reason)
-        => Shutdown(LastReason ?? (reason == PptpTeardownReason.StartRejected
-            ? $"the server refused the control connection: {DescribeRefusal(connection.PeerStartResult, connection.PeerStartError)}"
-            : $"control connection closed ({Describe(reason)})"));
-
-    /// <summary>What a refusing SCCRP says, in words a person can act on (RFC 2637 section 2.2's codes).</summary>
-    private static string DescribeRefusal(StartControlResult? result, PptpErrorCode error) => result switch
-    {
-        StartControlResult.GeneralError when error == PptpErrorCode.NoResource
-            => "general error, no resources (the server is full or has too many connections from this address)",
-        StartControlResult.GeneralError => $"general error {(byte)error} ({error})",
-        StartControlResult.CommandChannelExists => "a control connection from this address already exists",
-        StartControlResult.NotAuthorized => "not authorized (this address may be locked out after failed logins)",
-        StartControlResult.ProtocolVersionNotSupported => "protocol version not supported",
-        _ => $"result code {(byte?)result}",
-    };
-
-    PptpCallDecision IPptpControlHost.DecideOutgoingCall(PptpControlConnection connection, OutgoingCallRequest request)
-        => _call is null ? _host.DecideCall(this) : PptpCallDecision.NoResources;
-
-    void IPptpControlHost.OnCallConnected(PptpCall call)
+    internal void OnCallConnected(PptpCall call, PptpCallParameters parameters) => Post(() =>
     {
         _call = call;
+        LocalCallId = parameters.LocalCallId;
+        if (_closed)
+        {
+            _channel.OnTunnelEnded(call, endConnection: true);
+            return;
+        }
         _progress = Math.Max(_progress, (int)LoginProgress.CallUp);
         _peerSocketAddress = new IPEndPoint(Peer, 0).Serialize();
-        _window = new GreWindow<byte[]>(this, call.PeerCallId,
-            _options.GreWindow with { PeerReceiveWindow = call.PeerReceiveWindow, LocalReceiveWindow = call.LocalReceiveWindow }, _time, Dispatch);
-        _registered = _registered || _gre.Register(Peer, call.LocalCallId, this);
+        _window = new GreWindow<byte[]>(this, parameters.PeerCallId,
+            _options.GreWindow with { PeerReceiveWindow = parameters.PeerReceiveWindow, LocalReceiveWindow = parameters.LocalReceiveWindow }, _time, Dispatch);
+        _registered = _registered || _gre.Register(Peer, parameters.LocalCallId, this);
         if (!_registered)
         {
-            Shutdown($"call ID {call.LocalCallId} from {Peer} is already in use");
+            Shutdown($"call ID {parameters.LocalCallId} from {Peer} is already in use");
             return;
         }
         // One check, not per-packet work: has the peer's GRE arrived at all a few seconds after the call came up?
@@ -618,9 +535,21 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
         {
             HandleGre(early.Buffer, early.Offset, early.Length);
         }
-    }
+    });
 
-    void IPptpControlHost.OnCallCleared(PptpCall call) => Shutdown(LastReason ?? "call cleared by the peer");
+    /// <summary>The call was cleared (by the peer, by a refusal, a timeout) while the control connection stays.</summary>
+    internal void OnCallCleared(string reason) => Post(() =>
+    {
+        _callGone = true;
+        Shutdown(LastReason ?? reason);
+    });
+
+    /// <summary>The control connection is gone (or never placed the call), and the call with it.</summary>
+    internal void OnControlClosed(string reason) => Post(() =>
+    {
+        _callGone = true;
+        Shutdown(LastReason ?? reason);
+    });
 
     private void CheckGreArrived()
     {
@@ -632,28 +561,6 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
         LogGreBlocked(_logger, Name, GreBlockedReason);
         _host.OnGreBlocked(this);
     }
-
-    private static string DescribeProgress(LoginProgress progress) => progress switch
-    {
-        LoginProgress.Connected => "Start-Control-Connection-Request",
-        LoginProgress.ControlEstablished => "Outgoing-Call-Request",
-        _ => "authentication",
-    };
-
-    private static string Describe(PptpTeardownReason reason) => reason switch
-    {
-        PptpTeardownReason.LocalStop => "stopped here",
-        PptpTeardownReason.PeerStop => "the peer stopped it",
-        PptpTeardownReason.TransportClosed => "TCP connection closed",
-        PptpTeardownReason.EchoTimeout => "peer did not answer PPTP echo",
-        PptpTeardownReason.StartTimeout => "no answer to Start-Control-Connection",
-        PptpTeardownReason.StartRejected => "peer refused the control connection",
-        PptpTeardownReason.VersionNotSupported => "protocol version not supported",
-        PptpTeardownReason.FramingError => "malformed control message",
-        PptpTeardownReason.ProtocolViolation => "protocol violation",
-        PptpTeardownReason.Collision => "control connection collision",
-        _ => reason.ToString(),
-    };
 
     /// <summary>Ends the tunnel once: PPP closed, call cleared, Stop-Control-Connection sent, resources freed.</summary>
     private void Shutdown(string reason)
@@ -672,13 +579,11 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
         {
             _ppp.Close(reason);
         }
-        if (_call is not null && _control.State == PptpControlState.Established)
+        if (_call is not null)
         {
-            _control.ClearCall(_call);
-        }
-        if (_control.State == PptpControlState.Established)
-        {
-            _control.Stop(StopControlReason.StopLocalShutdown);
+            // Ended here: the call is cleared, and a connection left with no calls goes too. Cleared by the peer:
+            // the connection stays for the peer's next call.
+            _channel.OnTunnelEnded(_call, endConnection: !_callGone);
         }
         if (_registered && _call is not null)
         {
@@ -687,8 +592,7 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
         }
         State = TunnelState.Closed;
         _host.OnClosed(this, LastReason);
-        // Give the Stop-Control-Connection a moment to leave, then let the loop drain and end.
-        _ = Task.Delay(TimeSpan.FromMilliseconds(200), _time).ContinueWith(_ => Post(FinishLoop), TaskScheduler.Default);
+        Post(FinishLoop);
     }
 
     private void FinishLoop()
@@ -699,10 +603,8 @@ public sealed partial class TunnelSession : IPptpControlHost, IGreWindowHost<byt
         }
         _window?.Dispose();
         _ppp?.Dispose();
-        _control.Dispose();
         _loginDeadline?.Dispose();
         _greWatch?.Dispose();
-        _writer.CloseAfterFlush();
         _loop.Complete();
     }
 

@@ -256,8 +256,9 @@ public sealed partial class PptpControlConnection
         return null;
     }
 
-    /// <summary>A random call ID not used by a live call of this connection. The gateway's GRE demultiplexer
-    /// keys on (peer address, call ID), and one control connection per peer address is the RFC's rule.</summary>
+    /// <summary>A random call ID not used by a live call of this connection, nor taken elsewhere as
+    /// <see cref="PptpControlOptions.CallIdAvailable"/> says. The gateway's GRE demultiplexer keys on (peer
+    /// address, call ID), and several connections may come from one address (hosts behind one NAT).</summary>
     private ushort AllocateCallId()
     {
         Span<byte> random = stackalloc byte[2];
@@ -265,7 +266,7 @@ public sealed partial class PptpControlConnection
         {
             Options.RandomFill(random);
             var candidate = (ushort)((random[0] << 8) | random[1]);
-            if (FindCall(candidate) is null)
+            if (IsCallIdFree(candidate))
             {
                 return candidate;
             }
@@ -273,13 +274,16 @@ public sealed partial class PptpControlConnection
         // A broken or adversarial random source: fall back to the first free value.
         for (var candidate = 0; candidate <= ushort.MaxValue; candidate++)
         {
-            if (FindCall((ushort)candidate) is null)
+            if (IsCallIdFree((ushort)candidate))
             {
                 return (ushort)candidate;
             }
         }
         return 0;
     }
+
+    private bool IsCallIdFree(ushort candidate)
+        => FindCall(candidate) is null && (Options.CallIdAvailable is not { } available || available(candidate));
 
     private void StartCallTimer(PptpCall call)
     {

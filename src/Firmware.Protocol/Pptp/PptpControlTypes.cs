@@ -214,6 +214,12 @@ public sealed record PptpControlOptions
     /// passes the kernel's (getrandom), tests a seeded one.
     /// </summary>
     public required Action<Span<byte>> RandomFill { get; init; }
+
+    /// <summary>
+    /// Whether a call ID is free beyond this connection: the gateway keys GRE by (peer address, call ID), and two
+    /// connections from one address (hosts behind one NAT) must not pick the same. Null: only this connection's calls count.
+    /// </summary>
+    public Func<ushort, bool>? CallIdAvailable { get; init; }
 }
 
 /// <summary>RFC 2637 section 3.1.3: of two simultaneous SCCRQs, the peer with the higher IP address wins.</summary>
