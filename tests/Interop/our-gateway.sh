@@ -6,7 +6,7 @@
 #   PPTP_GATEWAY_WRAPPER  optional command put in front of it (e.g. "strace -f -o /tmp/gw.strace")
 #   our_auth, our_mppe_required, our_mppe_key_lengths, our_mppe_stateful (allowStateful),
 #   our_mppe_stateless (allowStateless), our_mppe_prefer_stateless, our_lcp_echo_interval,
-#   our_lcp_echo_failures, our_redial_delay      what a case asks of our side (set them after sourcing)
+#   our_lcp_echo_failures, our_redial_delay, our_user_max_sessions   what a case asks of our side (set them after sourcing)
 #
 # The JSON shape ASSUMED here follows board/common/pptp-gateway.json on main (commit 0342633): a "server"
 # object, a "clients" array, "ppp", "tun", "forwarding", "board" and "logging" sections, camelCase keys,
@@ -22,6 +22,7 @@ our_mppe_prefer_stateless=${our_mppe_prefer_stateless:-true}
 our_lcp_echo_interval=${our_lcp_echo_interval:-10}
 our_lcp_echo_failures=${our_lcp_echo_failures:-3}
 our_redial_delay=${our_redial_delay:-2}
+our_user_max_sessions=${our_user_max_sessions:-1}       # server.users[].maxSessions
 
 # The gateway's control socket: its own run directory, so `status` reaches the gateway of this case and no
 # other pptp-gateway on the machine (run and status both read PPTP_GATEWAY_RUN_DIR).
@@ -78,7 +79,7 @@ our_server_config() { # file listen local_address pool user password
     "authMethods": ["$our_auth"],
     "mppe": { "required": $our_mppe_required, "keyLengths": [$our_mppe_key_lengths], "allowStateless": $our_mppe_stateless,
               "allowStateful": $our_mppe_stateful, "preferStateless": $our_mppe_prefer_stateless },
-    "users": [ { "name": "$user", "password": "$password" } ]
+    "users": [ { "name": "$user", "password": "$password", "maxSessions": $our_user_max_sessions } ]
   },
   "clients": [],
 $(our_common_config_json)
