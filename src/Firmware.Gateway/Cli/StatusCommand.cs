@@ -107,6 +107,10 @@ internal static class StatusCommand
             if (s.LocalAddress is not null)
             {
                 text.AppendLine(CultureInfo.InvariantCulture, $"  {s.Interface}: {s.LocalAddress} <-> {s.RemoteAddress}, up {s.UptimeSeconds:0} s");
+                if (s.LocalIpv6 is not null)
+                {
+                    text.AppendLine(CultureInfo.InvariantCulture, $"  {s.Interface}: {s.LocalIpv6} <-> {s.RemoteIpv6} (IPv6 link-local)");
+                }
                 text.AppendLine(CultureInfo.InvariantCulture, $"  sent {s.BytesSent} bytes / {s.PacketsSent} packets, received {s.BytesReceived} bytes / {s.PacketsReceived} packets");
             }
             var drops = s.Drops.Where(d => d.Value > 0).Select(d => $"{d.Key} {d.Value}").ToList();

@@ -353,6 +353,22 @@ internal sealed partial class ClientRuntime : ITunnelSessionHost, IControlChanne
         _context.RunHook(_context.Hooks.IpUp, session, negotiated, _tun?.Name ?? "");
     }
 
+    public void OnIpv6Up(TunnelSession session, PppNegotiatedParameters negotiated)
+    {
+        // The link-local pair IPv6CP agreed, as pppd sets it on a ppp interface (`ip addr add fe80::OURS peer fe80::PEERS`).
+        var local = Ipv6LinkLocal.Address(negotiated.LocalInterfaceId!.Value);
+        var peer = Ipv6LinkLocal.Address(negotiated.PeerInterfaceId!.Value);
+        try
+        {
+            _context.Netlink.AddAddress(_tunIndex, local, peer, 128);
+            LogIpv6Up(_context.Logger, _options.Name, local, peer, _tun?.Name ?? "?");
+        }
+        catch (PlatformException e)
+        {
+            LogRouteFailed(_context.Logger, _options.Name, $"IPv6 not carried: could not add {local} to {_tun?.Name}: {e.Message}");
+        }
+    }
+
     public void DeliverPacket(TunnelSession session, PppProtocol protocol, Span<byte> packet) => _tun?.Write(packet);
 
     public void OnClosed(TunnelSession session, string reason)
@@ -425,6 +441,9 @@ internal sealed partial class ClientRuntime : ITunnelSessionHost, IControlChanne
         _stop.Dispose();
         _wake.Dispose();
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "client {Name}: IPv6 up, {Local} -> {Peer} on {Tun}")]
+    private static partial void LogIpv6Up(ILogger logger, string name, IPAddress local, IPAddress peer, string tun);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "client {Name}: dialing {Server}:1723")]
     private static partial void LogDialing(ILogger logger, string name, IPAddress server);

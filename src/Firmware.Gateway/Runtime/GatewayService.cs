@@ -566,6 +566,8 @@ internal sealed partial class GatewayService : IAsyncDisposable
         Peer = s.Peer.ToString(),
         LocalAddress = s.Negotiated?.LocalAddress?.ToString(),
         RemoteAddress = s.Negotiated?.PeerAddress?.ToString(),
+        LocalIpv6 = s.Negotiated is { Ipv6Up: true, LocalInterfaceId: { } local } ? Ipv6LinkLocal.Address(local).ToString() : null,
+        RemoteIpv6 = s.Negotiated is { Ipv6Up: true, PeerInterfaceId: { } peer } ? Ipv6LinkLocal.Address(peer).ToString() : null,
         Interface = tun,
         Mppe = s.Negotiated is null ? null : s.Negotiated.EncryptionUp ? s.EncryptionDescription ?? "on" : "off",
         AuthMethod = s.Negotiated is null ? null : (s.Negotiated.AuthenticatorMethod != Protocol.Auth.AuthMethod.None ? s.Negotiated.AuthenticatorMethod : s.Negotiated.PeerMethod).ToString(),

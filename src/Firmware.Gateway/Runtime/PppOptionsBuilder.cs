@@ -3,6 +3,7 @@ using Firmware.Platform.Linux;
 using Firmware.Protocol.Auth;
 using Firmware.Protocol.Ppp;
 using Firmware.Protocol.Ppp.Ipcp;
+using Firmware.Protocol.Ppp.Ipv6cp;
 using Firmware.Protocol.Ppp.Lcp;
 using Firmware.Protocol.Pptp;
 
@@ -23,6 +24,8 @@ internal static class PppOptionsBuilder
             PrimaryNbns = server.Wins.Count > 0 ? server.Wins[0] : null,
             SecondaryNbns = server.Wins.Count > 1 ? server.Wins[1] : null,
         },
+        // One identifier for every tunnel: they share the server's TUN, and one link-local address serves them all.
+        Ipv6cp = new Ipv6cpSettings { InterfaceId = Ipv6LinkLocal.InterfaceIdFor(server.LocalAddress) },
     };
 
     public static PppSessionOptions Client(PppOptions ppp, ClientOptions client) => Common(ppp) with

@@ -68,6 +68,8 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IControlChanne
         /// <summary>The account that logged in; null while the connection has not.</summary>
         public string? User { get; set; }
         public bool Routed { get; set; }
+        /// <summary>The peer's IPv6CP interface identifier once its link-local address is routed to it.</summary>
+        public ulong? Ipv6Peer { get; set; }
     }
 
     public ServerRuntime(ServerOptions options, PppOptions ppp, GatewayContext context, TunBridge tun, int tunIndex)
@@ -518,6 +520,41 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IControlChanne
         _context.RunHook(_context.Hooks.IpUp, session, negotiated, _tun.Name);
     }
 
+    public void OnIpv6Up(TunnelSession session, PppNegotiatedParameters negotiated)
+    {
+        var local = negotiated.LocalInterfaceId!.Value;
+        var peer = negotiated.PeerInterfaceId!.Value;
+        var peerAddress = Ipv6LinkLocal.Address(peer);
+        if (!_tun.RouteLinkLocal(peer, session))
+        {
+            // Another tunnel has that link-local address: taking it over would take that tunnel's IPv6 too.
+            LogIpv6NotCarried(_context.Logger, session.Peer, $"its IPv6 interface identifier ({peerAddress}) is another tunnel's");
+            return;
+        }
+        try
+        {
+            // The shared TUN's own link-local address (the same on every tunnel, see PppOptionsBuilder: adding it
+            // again changes nothing), and a host route to the peer's with this tunnel's MTU, as for IPv4.
+            _context.Netlink.AddAddress(_tunIndex, Ipv6LinkLocal.Address(local), null, 64);
+            _context.Netlink.ReplaceRoute(new RouteSpec(new IPNetwork(peerAddress, 128), null, _tunIndex, Mtu: session.EffectiveMtu));
+        }
+        catch (Firmware.Platform.Linux.PlatformException e)
+        {
+            _tun.UnrouteLinkLocal(peer, session);
+            LogIpv6NotCarried(_context.Logger, session.Peer, e.Message);
+            return;
+        }
+        lock (_gate)
+        {
+            if (_sessions.TryGetValue(session, out var info))
+            {
+                info.Ipv6Peer = peer;
+            }
+        }
+        session.InnerSource = InnerSourceFilter.For(negotiated.PeerAddress, peer);
+        LogIpv6Up(_context.Logger, session.Peer, peerAddress, _tun.Name);
+    }
+
     public void DeliverPacket(TunnelSession session, PppProtocol protocol, Span<byte> packet)
     {
         if (!session.InnerSource.Allows(packet))
@@ -538,6 +575,18 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IControlChanne
             if (info?.Address is not null)
             {
                 _pool.Release(info.Address);
+            }
+        }
+        if (info?.Ipv6Peer is { } ipv6Peer)
+        {
+            _tun.UnrouteLinkLocal(ipv6Peer, session);
+            try
+            {
+                _context.Netlink.DeleteRoute(new RouteSpec(new IPNetwork(Ipv6LinkLocal.Address(ipv6Peer), 128), null, _tunIndex));
+            }
+            catch (Firmware.Platform.Linux.PlatformException)
+            {
+                // The TUN may be gone already, taking its routes with it.
             }
         }
         if (info is { Routed: true, Address: not null })
@@ -603,6 +652,12 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IControlChanne
 
     [LoggerMessage(Level = LogLevel.Information, Message = "session up: user '{User}' from {Source} is {Address} on {Tun} (encryption: {Encryption})")]
     private static partial void LogUp(ILogger logger, string user, IPAddress source, IPAddress address, string tun, string encryption);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "IPv6 up for {Source}: {Address} on {Tun}")]
+    private static partial void LogIpv6Up(ILogger logger, IPAddress source, IPAddress address, string tun);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "IPv6 of {Source} not carried: {Reason}")]
+    private static partial void LogIpv6NotCarried(ILogger logger, IPAddress source, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "could not add the route to {Address}: {Reason}")]
     private static partial void LogRouteFailed(ILogger logger, IPAddress address, string reason);

@@ -16,6 +16,8 @@ public sealed class TunBridge : IDisposable
     private readonly ITunDevice _tun;
     private readonly PacketBufferPool _pool;
     private readonly ConcurrentDictionary<uint, TunnelSession> _byAddress = new();
+    /// <summary>IPv6 link-local destinations by their interface identifier (the one IPv6CP agreed for the peer).</summary>
+    private readonly ConcurrentDictionary<ulong, TunnelSession> _byInterfaceId = new();
     private readonly Thread _reader;
     private volatile TunnelSession? _onlySession;
     private volatile bool _stopping;
@@ -45,6 +47,14 @@ public sealed class TunBridge : IDisposable
 
     public void Unroute(IPAddress address, TunnelSession session)
         => _byAddress.TryRemove(new KeyValuePair<uint, TunnelSession>(Key(address), session));
+
+    /// <summary>IPv6 packets to fe80::<paramref name="interfaceId"/> go to <paramref name="session"/> (server side).</summary>
+    /// <returns>False if another tunnel has that identifier (a peer may not take over another's address).</returns>
+    public bool RouteLinkLocal(ulong interfaceId, TunnelSession session)
+        => _byInterfaceId.TryAdd(interfaceId, session) || _byInterfaceId.TryGetValue(interfaceId, out var owner) && owner == session;
+
+    public void UnrouteLinkLocal(ulong interfaceId, TunnelSession session)
+        => _byInterfaceId.TryRemove(new KeyValuePair<ulong, TunnelSession>(interfaceId, session));
 
     /// <summary>Every packet goes to <paramref name="session"/> (a client's own TUN); null stops that.</summary>
     public void RouteAll(TunnelSession? session) => _onlySession = session;
@@ -102,11 +112,16 @@ public sealed class TunBridge : IDisposable
 
     private TunnelSession? FindSession(ReadOnlySpan<byte> packet)
     {
-        if (packet.Length < 20 || packet[0] >> 4 != 4)
+        if (packet.Length >= 20 && packet[0] >> 4 == 4)
         {
-            return null;
+            return _byAddress.TryGetValue(BinaryPrimitives.ReadUInt32BigEndian(packet[16..]), out var s) ? s : null;
         }
-        return _byAddress.TryGetValue(BinaryPrimitives.ReadUInt32BigEndian(packet[16..]), out var s) ? s : null;
+        // IPv6: a link-local destination names its tunnel by the interface identifier (fe80::/64 + the ID).
+        if (packet.Length >= 40 && packet[0] >> 4 == 6 && BinaryPrimitives.ReadUInt64BigEndian(packet[24..]) == Ipv6LinkLocal.Prefix)
+        {
+            return _byInterfaceId.TryGetValue(BinaryPrimitives.ReadUInt64BigEndian(packet[32..]), out var s) ? s : null;
+        }
+        return null;
     }
 
     private static uint Key(IPAddress address)

@@ -76,6 +76,9 @@ public interface ITunnelSessionHost
     /// <summary>IPCP is up: install addresses and routes.</summary>
     void OnNetworkUp(TunnelSession session, PppNegotiatedParameters negotiated);
 
+    /// <summary>IPv6CP is up too (after IPCP, or when it opens later): carry IPv6 link-local packets.</summary>
+    void OnIpv6Up(TunnelSession session, PppNegotiatedParameters negotiated);
+
     /// <summary>An IPv4/IPv6 packet from the peer for the TUN.</summary>
     void DeliverPacket(TunnelSession session, PppProtocol protocol, Span<byte> packet);
 
@@ -106,6 +109,7 @@ public sealed partial class TunnelSession : IGreWindowHost<byte[]>, IPppSessionO
     private ProtocolTimer? _greWatch;
     private ushort _mssLimit4, _mssLimit6;
     private bool _greFromPeer;
+    private bool _ipv6Reported;
     private volatile int _progress;
     private PptpCall? _call;
     /// <summary>The control connection has let go of the call (cleared, or the connection is gone).</summary>
@@ -473,11 +477,28 @@ public sealed partial class TunnelSession : IGreWindowHost<byte[]>, IPppSessionO
                     UpSinceTimestamp = _time.GetTimestamp();
                     _host.OnNetworkUp(this, Negotiated);
                 }
+                ReportIpv6Up();
+                break;
+            case PppSessionEventKind.NetworkUp when _ppp is not null:
+                // IPv6CP opening after IPCP.
+                Negotiated = _ppp.Negotiated;
+                ReportIpv6Up();
                 break;
             case PppSessionEventKind.LinkDown or PppSessionEventKind.Finished:
                 Shutdown(sessionEvent.Reason ?? _ppp?.LastReason ?? "PPP link went down");
                 break;
         }
+    }
+
+    /// <summary>IPv6 is carried once both it and IPv4 are up (the host sets up IPv6 on top of the IPv4 link), once.</summary>
+    private void ReportIpv6Up()
+    {
+        if (_ipv6Reported || State != TunnelState.Up || Negotiated is not { Ipv6Up: true, LocalInterfaceId: not null, PeerInterfaceId: not null })
+        {
+            return;
+        }
+        _ipv6Reported = true;
+        _host.OnIpv6Up(this, Negotiated);
     }
 
     private void SendGre(ReadOnlySpan<byte> packet)

@@ -13,6 +13,9 @@ public sealed record SessionStatus
     public string? Peer { get; init; }
     public string? LocalAddress { get; init; }
     public string? RemoteAddress { get; init; }
+    /// <summary>The IPv6 link-local pair IPv6CP agreed (null while IPv6CP is not up).</summary>
+    public string? LocalIpv6 { get; init; }
+    public string? RemoteIpv6 { get; init; }
     public string? Interface { get; init; }
     public string? Mppe { get; init; }
     public string? AuthMethod { get; init; }
