@@ -211,6 +211,29 @@ check_tunnel_traffic() { # mppe|clear
     test "$(pcap_count "$artifacts/$case_name.pcap" "ip.src == $subnet && !gre")" -eq 0
 }
 
+# Our first session's interface and IPv6 link-local pair, from `status --json`: "IFACE OURS PEERS" (empty until up).
+our_ipv6_pair() {
+  our_status --json | python3 -c '
+import json, sys
+status = json.load(sys.stdin)
+sessions = status.get("status", status).get("sessions", [])
+s = sessions[0] if sessions else {}
+if s.get("localIpv6") and s.get("remoteIpv6"):
+    print(s.get("interface"), s["localIpv6"], s["remoteIpv6"])'
+}
+
+# IPv6 crosses the tunnel both ways: pings between the two link-local addresses IPv6CP agreed, each end pinging
+# the other's through its own interface (ours: the TUN our status names; the guest's: GUEST_IFACE).
+check_ipv6_both_ways() { # guest_iface
+  wait_until 15 "our status shows the IPv6 link-local pair" test -n "$(our_ipv6_pair)"
+  local iface ours peers
+  read -r iface ours peers <<<"$(our_ipv6_pair)"
+  step "IPv6 link-local: ours $ours on $iface, the peer's $peers on the guest's $1"
+  check "the guest's $1 has the peer's address $peers" guest "ip -6 addr show dev $1 | grep -q '$peers'"
+  check "ping -6 ours -> $peers%$iface" ping -6 -n -c 3 -i 0.3 -W 3 "$peers%$iface"
+  check "ping -6 guest -> $ours%$1" guest "ping -6 -n -c 3 -i 0.3 -W 3 $ours%$1"
+}
+
 # The log of our gateway has a line matching an extended regular expression (within SECONDS).
 wait_our_log() { # seconds description regex
   wait_until "$1" "our log: $2" grep -Eq "$3" "$(host_log gateway)"

@@ -42,6 +42,11 @@ run_case() {
     require "second pptp-linux tunnel (ppp$unit) started" guest_dial_unit "$unit"
     addresses+=("$(guest_wait_ppp_up "ppp$unit" 60 | cut -d' ' -f1 | cut -d/ -f1)") || fail "ppp$unit did not come up"
     step "guest ppp$unit up with ${addresses[-1]}"
+    # pppd routes our end (10.0.1.1) through the first tunnel only; replies from this tunnel's address must
+    # leave through this tunnel (our server drops a packet whose source is another tunnel's: spoofing). The rule
+    # outlives the case harmlessly: its table empties when ppp$unit goes.
+    require "guest: replies from ${addresses[-1]} leave through ppp$unit" \
+      guest "ip route add $our_address dev ppp$unit table 10$unit && ip rule add from ${addresses[-1]} table 10$unit"
   done
   check "three different addresses: ${addresses[*]}" \
     test "$(printf '%s\n' "${addresses[@]}" | sort -u | grep -c .)" = 3
