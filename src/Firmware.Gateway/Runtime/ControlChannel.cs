@@ -403,6 +403,8 @@ public sealed partial class ControlChannel : IPptpControlHost
     /// <summary>What a refusing Outgoing-Call-Reply says (RFC 2637 section 2.8's result codes).</summary>
     private static string DescribeCallRefusal(OutgoingCallResult? result, PptpErrorCode error) => result switch
     {
+        OutgoingCallResult.GeneralError when error == PptpErrorCode.NoResource
+            => "general error, no resources (the server is full, its address pool is used up, or it takes no more calls on this connection)",
         OutgoingCallResult.GeneralError => $"general error {(byte)error} ({error})",
         null => "no result",
         { } r => $"{r} (result code {(byte)r})",

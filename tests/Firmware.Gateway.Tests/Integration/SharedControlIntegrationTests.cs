@@ -20,15 +20,7 @@ public sealed class SharedControlIntegrationTests(ITestOutputHelper output)
     {
         using var lab = new NetnsLab();
         var serverConfig = NetnsLab.ServerConfig(server: s => s["users"]![0]!["maxSessions"] = 2);
-        var clientConfig = NetnsLab.ClientConfig();
-        var clients = clientConfig["clients"]!.AsArray();
-        clients[0]!["shareControlConnection"] = true;
-        var second = clients[0]!.DeepClone();
-        second["name"] = "branch";
-        second["interface"] = "pptpc1";
-        second["routes"] = new JsonArray();
-        clients.Add(second);
-        var (clientNs, server, client) = lab.StartPair(serverConfig, clientConfig);
+        var (clientNs, server, client) = lab.StartPair(serverConfig, TwoSharingClients());
 
         server.WaitForSessions(s => s.Count(Up) == 2, UpTimeout, "two server sessions up");
         client.WaitForLog("on the control connection of", TimeSpan.FromSeconds(5));
@@ -63,6 +55,43 @@ public sealed class SharedControlIntegrationTests(ITestOutputHelper output)
         Assert.Equal(1, server.Counter("controlConnections"));
         NetnsLab.AssertPingWithin(clientNs, NetnsLab.ServerTunnelAddress, TimeSpan.FromSeconds(10));
         AssertPingThrough(clientNs, "pptpc1");
+    }
+
+    [Fact]
+    public void A_call_the_full_server_cannot_take_is_refused_with_a_reason_and_the_first_stays_up()
+    {
+        using var lab = new NetnsLab();
+        var serverConfig = NetnsLab.ServerConfig(server: s =>
+        {
+            s["maxSessions"] = 1;
+            s["users"]![0]!["maxSessions"] = 2;
+        });
+        var (clientNs, server, client) = lab.StartPair(serverConfig, TwoSharingClients());
+
+        // The second call on the shared connection: Outgoing-Call-Reply 'general error, no resources', said both sides.
+        var refused = server.WaitForLog("answered Outgoing-Call-Reply 'general error: no resources'", UpTimeout);
+        output.WriteLine(refused);
+        Assert.Contains("server is full (1 sessions)", refused, StringComparison.Ordinal);
+        var told = client.WaitForLog("the server refused the call: general error, no resources", TimeSpan.FromSeconds(10));
+        output.WriteLine(told);
+        // Its redial does not try that connection again: a connection of its own is refused at the start instead.
+        var again = client.WaitForLog("the server refused the control connection: general error, no resources", TimeSpan.FromSeconds(30));
+        output.WriteLine(again);
+        Assert.Single(server.Sessions(), Up);
+        NetnsLab.AssertPing(clientNs, NetnsLab.ServerTunnelAddress);
+    }
+
+    private static JsonObject TwoSharingClients()
+    {
+        var config = NetnsLab.ClientConfig();
+        var clients = config["clients"]!.AsArray();
+        clients[0]!["shareControlConnection"] = true;
+        var second = clients[0]!.DeepClone();
+        second["name"] = "branch";
+        second["interface"] = "pptpc1";
+        second["routes"] = new JsonArray();
+        clients.Add(second);
+        return config;
     }
 
     private static bool Up(JsonElement session) => session.GetProperty("state").GetString() == "up";
