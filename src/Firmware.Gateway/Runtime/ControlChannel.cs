@@ -6,6 +6,19 @@ using Microsoft.Extensions.Logging;
 
 namespace Firmware.Gateway.Runtime;
 
+/// <summary>How far a connection has come towards a login; the server evicts the least advanced first.</summary>
+public enum LoginProgress
+{
+    /// <summary>TCP is up; no Start-Control-Connection-Request yet.</summary>
+    Connected,
+    /// <summary>The control connection is established; no call yet.</summary>
+    ControlEstablished,
+    /// <summary>A call is up: LCP and authentication run.</summary>
+    CallUp,
+    /// <summary>The peer authenticated.</summary>
+    Authenticated,
+}
+
 /// <summary>What a control connection asks of the server or client that owns it. Called on the connection's loop.</summary>
 public interface IControlChannelHost
 {
@@ -180,9 +193,6 @@ public sealed partial class ControlChannel : IPptpControlHost
         _loginDeadline?.Stop();
         _progress = (int)LoginProgress.Authenticated;
     });
-
-    /// <summary>A call reached <paramref name="progress"/>; the connection's progress is the furthest of its calls.</summary>
-    internal void OnCallProgress(LoginProgress progress) => Post(() => _progress = Math.Max(_progress, (int)progress));
 
     /// <summary>
     /// The tunnel carrying <paramref name="call"/> has ended (posted from its loop). Clears the call if it is still

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using Firmware.Platform.Linux;
 using Firmware.Protocol;
 using Firmware.Protocol.Ccp;
@@ -51,19 +50,6 @@ public sealed record TunnelSessionOptions
     public bool ClampMss { get; init; } = true;
 }
 
-/// <summary>How far a connection has come towards a login; the server evicts the least advanced first.</summary>
-public enum LoginProgress
-{
-    /// <summary>TCP is up; no Start-Control-Connection-Request yet.</summary>
-    Connected,
-    /// <summary>The control connection is established; no call yet.</summary>
-    ControlEstablished,
-    /// <summary>A call is up: LCP and authentication run.</summary>
-    CallUp,
-    /// <summary>The peer authenticated.</summary>
-    Authenticated,
-}
-
 /// <summary>What a tunnel asks of the server or client that owns it. Called on the tunnel's loop.</summary>
 public interface ITunnelSessionHost
 {
@@ -110,7 +96,6 @@ public sealed partial class TunnelSession : IGreWindowHost<byte[]>, IPppSessionO
     private ushort _mssLimit4, _mssLimit6;
     private bool _greFromPeer;
     private bool _ipv6Reported;
-    private volatile int _progress;
     private PptpCall? _call;
     /// <summary>The control connection has let go of the call (cleared, or the connection is gone).</summary>
     private bool _callGone;
@@ -209,8 +194,6 @@ public sealed partial class TunnelSession : IGreWindowHost<byte[]>, IPppSessionO
     /// <summary>Server: a packet with another source than <see cref="InnerSource"/> allows was dropped.</summary>
     public void CountSpoofedSource() => Interlocked.Increment(ref _spoofedSourceDrops);
 
-    /// <summary>How far towards a login this connection has come (read from any thread).</summary>
-    public LoginProgress Progress => (LoginProgress)_progress;
     public TunnelState State { get; private set; } = TunnelState.Connecting;
     public string? LastReason { get; private set; }
     public PppNegotiatedParameters? Negotiated { get; private set; }
@@ -451,7 +434,6 @@ public sealed partial class TunnelSession : IGreWindowHost<byte[]>, IPppSessionO
                 break;
             case PppSessionEventKind.Authenticated:
                 _loginDeadline?.Stop();
-                _progress = (int)LoginProgress.Authenticated;
                 _channel.OnCallAuthenticated();
                 _host.OnAuthentication(this, true, _ppp?.Negotiated.UserName, null);
                 break;
@@ -534,7 +516,6 @@ public sealed partial class TunnelSession : IGreWindowHost<byte[]>, IPppSessionO
             _channel.OnTunnelEnded(call, endConnection: true);
             return;
         }
-        _progress = Math.Max(_progress, (int)LoginProgress.CallUp);
         _peerSocketAddress = new IPEndPoint(Peer, 0).Serialize();
         _window = new GreWindow<byte[]>(this, parameters.PeerCallId,
             _options.GreWindow with { PeerReceiveWindow = parameters.PeerReceiveWindow, LocalReceiveWindow = parameters.LocalReceiveWindow }, _time, Dispatch);
