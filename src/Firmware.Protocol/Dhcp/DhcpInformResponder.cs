@@ -117,6 +117,21 @@ public sealed class DhcpInformResponder
     }
 
     /// <summary>
+    /// A glance for the data path: true when <paramref name="packet"/> is IPv4 UDP to port 67 (the only
+    /// packets worth a closer look); every other packet costs this and nothing more.
+    /// </summary>
+    public static bool MayBeDhcp(ReadOnlySpan<byte> packet)
+    {
+        if (packet.Length < Ipv4HeaderLength || packet[0] >> 4 != 4 || packet[9] != ProtocolUdp)
+        {
+            return false;
+        }
+
+        var headerLength = (packet[0] & 0x0f) * 4;
+        return packet.Length >= headerLength + UdpHeaderLength && BinaryPrimitives.ReadUInt16BigEndian(packet[(headerLength + 2)..]) == ServerPort;
+    }
+
+    /// <summary>
     /// If <paramref name="request"/> is a well-formed DHCPINFORM (UDP 68 to 67, to the limited broadcast or to
     /// <c>serverAddress</c>, from a client that names its address), writes the DHCPACK, unicast to that
     /// address, into <paramref name="reply"/> and returns its length; otherwise returns 0 and writes nothing
