@@ -212,6 +212,22 @@ public sealed class DhcpInformResponderTests
     }
 
     [Fact]
+    public void The_data_path_glance_passes_only_udp_to_port_67()
+    {
+        Assert.True(DhcpInformResponder.MayBeDhcp(WindowsInform));
+        Assert.True(DhcpInformResponder.MayBeDhcp(WindowsInform.AsSpan(0, 28)));
+
+        var tcp = (byte[])WindowsInform.Clone();
+        tcp[9] = 6;
+        Assert.False(DhcpInformResponder.MayBeDhcp(tcp));
+        var otherPort = (byte[])WindowsInform.Clone();
+        otherPort[23] = 53;
+        Assert.False(DhcpInformResponder.MayBeDhcp(otherPort));
+        Assert.False(DhcpInformResponder.MayBeDhcp(WindowsInform.AsSpan(0, 27)));
+        Assert.False(DhcpInformResponder.MayBeDhcp(TestHex.Parse("6000000000081140")));
+    }
+
+    [Fact]
     public void More_routes_than_one_option_holds_are_refused_at_construction() =>
         Assert.Throws<ArgumentOutOfRangeException>(() => Responder(
             routes: Enumerable.Range(0, DhcpInformResponder.MaxRoutes + 1).Select(i => $"10.{i}.0.0/16").ToArray()));

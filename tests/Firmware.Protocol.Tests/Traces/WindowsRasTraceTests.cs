@@ -52,18 +52,33 @@ public sealed class WindowsRasTraceTests
     /// <summary>LCP Time-Remaining (RFC 1570 1.2): magic, seconds remaining (here 0), no message.</summary>
     private static readonly byte[] WindowsTimeRemaining = TestHex.Parse("0d 04 000c 5e9b2147 00000000");
 
-    private static LcpProtocol ServerLcp(FakeTimeProvider time, List<byte[]> sent) =>
-        new(new LcpSettings(), new AuthPolicy { Demand = [AuthMethod.MsChapV2], Accept = [] }, new PppAutomatonSettings(), time, new ListOutput(sent), new TestRandom(15).Fill);
+    private readonly FakeTimeProvider _time = new();
+    private readonly List<byte[]> _sent = [];
+
+    /// <summary>The protocol, Up and Open: our Configure-Request is the last packet sent.</summary>
+    private static T Started<T>(T protocol) where T : ControlProtocol
+    {
+        protocol.Automaton.Up();
+        protocol.Automaton.Open();
+        return protocol;
+    }
+
+    /// <summary>The Configure-Ack of <paramref name="request"/>: the same packet with code 2 (RFC 1661 5.2).</summary>
+    private static byte[] AckOf(byte[] request)
+    {
+        var ack = (byte[])request.Clone();
+        ack[0] = (byte)PppCode.ConfigureAck;
+        return ack;
+    }
+
+    private LcpProtocol ServerLcp() => Started(new LcpProtocol(new LcpSettings(), new AuthPolicy { Demand = [AuthMethod.MsChapV2], Accept = [] },
+        new PppAutomatonSettings(), _time, new ListOutput(_sent), new TestRandom(15).Fill));
 
     [Fact]
     public void Lcp_callback_mrru_endpoint_and_bacp_are_rejected_and_the_link_comes_up_on_the_rest()
     {
-        var time = new FakeTimeProvider();
-        var sent = new List<byte[]>();
-        using var lcp = ServerLcp(time, sent);
-        lcp.Automaton.Up();
-        lcp.Automaton.Open();
-        var ours = sent[^1];
+        using var lcp = ServerLcp();
+        var ours = _sent[^1];
 
         lcp.Receive(WindowsLcpRequest);
 
@@ -74,17 +89,13 @@ public sealed class WindowsRasTraceTests
             11 04 064e
             13 17 01 e15c9d5a3c444d1b9f3e7a2041086bd200000000
             17 04 002c
-            """), sent[^1]);
+            """), _sent[^1]);
 
         lcp.Receive(WindowsLcpRequestAfterReject);
-        var ack = (byte[])WindowsLcpRequestAfterReject.Clone();
-        ack[0] = (byte)PppCode.ConfigureAck;
-        Assert.Equal(ack, sent[^1]);
+        Assert.Equal(AckOf(WindowsLcpRequestAfterReject), _sent[^1]);
 
         // Windows acks our request as it stands.
-        var theirAck = (byte[])ours.Clone();
-        theirAck[0] = (byte)PppCode.ConfigureAck;
-        lcp.Receive(theirAck);
+        lcp.Receive(AckOf(ours));
 
         Assert.Equal(PppState.Opened, lcp.State);
         Assert.Equal(1400, lcp.PeerMru);
@@ -95,28 +106,22 @@ public sealed class WindowsRasTraceTests
     [Fact]
     public void Lcp_identification_and_time_remaining_are_accepted_without_a_code_reject()
     {
-        var time = new FakeTimeProvider();
-        var sent = new List<byte[]>();
-        using var lcp = ServerLcp(time, sent);
-        lcp.Automaton.Up();
-        lcp.Automaton.Open();
-        var ours = sent[^1];
+        using var lcp = ServerLcp();
+        var ours = _sent[^1];
         lcp.Receive(WindowsLcpRequestAfterReject);
 
         // Windows sends Identification straight after its Configure-Ack, so it can arrive before Opened too.
         lcp.Receive(WindowsIdentificationVersion);
-        var theirAck = (byte[])ours.Clone();
-        theirAck[0] = (byte)PppCode.ConfigureAck;
-        lcp.Receive(theirAck);
+        lcp.Receive(AckOf(ours));
         Assert.Equal(PppState.Opened, lcp.State);
-        var before = sent.Count;
+        var before = _sent.Count;
 
         lcp.Receive(WindowsIdentificationHost);
         lcp.Receive(WindowsTimeRemaining);
         lcp.Receive(WindowsIdentificationVersion);
 
-        Assert.Equal(before, sent.Count);
-        Assert.DoesNotContain(sent, p => p[0] == (byte)PppCode.CodeReject);
+        Assert.Equal(before, _sent.Count);
+        Assert.DoesNotContain(_sent, p => p[0] == (byte)PppCode.CodeReject);
         Assert.Equal(PppState.Opened, lcp.State);
         Assert.Equal(0, lcp.Automaton.DroppedPackets);
     }
@@ -129,35 +134,27 @@ public sealed class WindowsRasTraceTests
     [Fact]
     public void Ccp_all_bits_offer_is_naked_down_to_the_default_policy_then_acked()
     {
-        var time = new FakeTimeProvider();
-        var sent = new List<byte[]>();
-        using var ccp = new CcpProtocol(MppeNegotiationPolicy.Default, isServer: true, new PppAutomatonSettings(), time, new ListOutput(sent));
-        ccp.Automaton.Up();
-        ccp.Automaton.Open();
+        using var ccp = Started(new CcpProtocol(MppeNegotiationPolicy.Default, isServer: true, new PppAutomatonSettings(), _time, new ListOutput(_sent)));
 
         ccp.Receive(WindowsCcpRequest);
 
         // Stateless 128-bit only: H and S kept, M, L and MPPC (C) cleared.
-        Assert.Equal(TestHex.Parse("03 06 000a 12 06 01000040"), sent[^1]);
+        Assert.Equal(TestHex.Parse("03 06 000a 12 06 01000040"), _sent[^1]);
 
         ccp.Receive(TestHex.Parse("01 07 000a 12 06 01000040"));
-        Assert.Equal(TestHex.Parse("02 07 000a 12 06 01000040"), sent[^1]);
+        Assert.Equal(TestHex.Parse("02 07 000a 12 06 01000040"), _sent[^1]);
     }
 
     [Fact]
     public void Ccp_all_bits_offer_is_naked_to_the_strongest_key_a_permissive_policy_allows()
     {
-        var time = new FakeTimeProvider();
-        var sent = new List<byte[]>();
         var policy = new MppeNegotiationPolicy { Allow40 = true, Allow56 = true, PreferStateless = false };
-        using var ccp = new CcpProtocol(policy, isServer: true, new PppAutomatonSettings(), time, new ListOutput(sent));
-        ccp.Automaton.Up();
-        ccp.Automaton.Open();
+        using var ccp = Started(new CcpProtocol(policy, isServer: true, new PppAutomatonSettings(), _time, new ListOutput(_sent)));
 
         ccp.Receive(WindowsCcpRequest);
 
         // One key length and one mode (RFC 3078 2.1): 128-bit, stateful preferred so no H; MPPC never.
-        Assert.Equal(TestHex.Parse("03 06 000a 12 06 00000040"), sent[^1]);
+        Assert.Equal(TestHex.Parse("03 06 000a 12 06 00000040"), _sent[^1]);
     }
 
     // ---- IPCP --------------------------------------------------------------------------------------------
@@ -186,16 +183,12 @@ public sealed class WindowsRasTraceTests
     [Fact]
     public void Ipcp_address_dns_and_wins_request_is_naked_with_our_values()
     {
-        var time = new FakeTimeProvider();
-        var sent = new List<byte[]>();
-        using var ipcp = new IpcpProtocol(ServerIpcp(wins: true), new PppAutomatonSettings(), time, new ListOutput(sent));
-        ipcp.Automaton.Up();
-        ipcp.Automaton.Open();
-        var ours = sent[^1];
+        using var ipcp = Started(new IpcpProtocol(ServerIpcp(wins: true), new PppAutomatonSettings(), _time, new ListOutput(_sent)));
+        var ours = _sent[^1];
 
         ipcp.Receive(WindowsIpcpRequest);
         // A Reject goes first and alone (RFC 1661 5.3): only VJ compression, which we do not do.
-        Assert.Equal(TestHex.Parse("04 05 000a 02 06 002d 0f 01"), sent[^1]);
+        Assert.Equal(TestHex.Parse("04 05 000a 02 06 002d 0f 01"), _sent[^1]);
 
         ipcp.Receive(TestHex.Parse("01 06 0022 03 06 00000000 81 06 00000000 82 06 00000000 83 06 00000000 84 06 00000000"));
         Assert.Equal(TestHex.Parse("""
@@ -205,17 +198,13 @@ public sealed class WindowsRasTraceTests
             82 06 c0000289 // 192.0.2.137
             83 06 c0000236 // 192.0.2.54
             84 06 c000028a // 192.0.2.138
-            """), sent[^1]);
+            """), _sent[^1]);
 
         var accepted = TestHex.Parse("01 07 0022 03 06 0a000002 81 06 c0000235 82 06 c0000289 83 06 c0000236 84 06 c000028a");
         ipcp.Receive(accepted);
-        var ack = (byte[])accepted.Clone();
-        ack[0] = (byte)PppCode.ConfigureAck;
-        Assert.Equal(ack, sent[^1]);
+        Assert.Equal(AckOf(accepted), _sent[^1]);
 
-        var theirAck = (byte[])ours.Clone();
-        theirAck[0] = (byte)PppCode.ConfigureAck;
-        ipcp.Receive(theirAck);
+        ipcp.Receive(AckOf(ours));
         Assert.Equal(PppState.Opened, ipcp.State);
         Assert.Equal(IPAddress.Parse("10.0.0.2"), ipcp.PeerAddress);
     }
@@ -223,17 +212,13 @@ public sealed class WindowsRasTraceTests
     [Fact]
     public void Ipcp_wins_is_rejected_when_none_is_configured_and_the_rest_naked()
     {
-        var time = new FakeTimeProvider();
-        var sent = new List<byte[]>();
-        using var ipcp = new IpcpProtocol(ServerIpcp(wins: false), new PppAutomatonSettings(), time, new ListOutput(sent));
-        ipcp.Automaton.Up();
-        ipcp.Automaton.Open();
+        using var ipcp = Started(new IpcpProtocol(ServerIpcp(wins: false), new PppAutomatonSettings(), _time, new ListOutput(_sent)));
 
         ipcp.Receive(WindowsIpcpRequest);
-        Assert.Equal(TestHex.Parse("04 05 0016 02 06 002d 0f 01 82 06 00000000 84 06 00000000"), sent[^1]);
+        Assert.Equal(TestHex.Parse("04 05 0016 02 06 002d 0f 01 82 06 00000000 84 06 00000000"), _sent[^1]);
 
         ipcp.Receive(TestHex.Parse("01 06 0016 03 06 00000000 81 06 00000000 83 06 00000000"));
-        Assert.Equal(TestHex.Parse("03 06 0016 03 06 0a000002 81 06 c0000235 83 06 c0000236"), sent[^1]);
+        Assert.Equal(TestHex.Parse("03 06 0016 03 06 0a000002 81 06 c0000235 83 06 c0000236"), _sent[^1]);
     }
 
     // ---- PPTP control ------------------------------------------------------------------------------------
