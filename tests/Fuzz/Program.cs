@@ -2,6 +2,7 @@ using System.Net;
 using Firmware.Gateway.Configuration;
 using Firmware.Protocol.Auth;
 using Firmware.Protocol.Ccp;
+using Firmware.Protocol.Dhcp;
 using Firmware.Protocol.Gre;
 using Firmware.Protocol.Ip;
 using Firmware.Protocol.Mppe;
@@ -51,6 +52,7 @@ internal static class Program
             new LocalNetwork("eth0", new IPNetwork(IPAddress.Parse("10.0.0.0"), 16)))),
         ["pptpd"] = Pptpd,
         ["mss"] = data => _ = TcpMssClamp.TryClamp(data, ipv4Limit: 536, ipv6Limit: 1220),
+        ["dhcp"] = Dhcp,
     };
 
     public static int Main(string[] args)
@@ -139,6 +141,22 @@ internal static class Program
     }
 
     private static void Fill(Span<byte> destination) => destination.Fill(0x5A);
+
+    /// <summary>The most routes and DNS servers there can be, so every option the reply can hold is written.</summary>
+    private static readonly DhcpInformResponder DhcpResponder = new(IPAddress.Parse("192.168.100.1"),
+        Enumerable.Range(0, DhcpInformResponder.MaxRoutes).Select(i => new IPNetwork(new IPAddress([10, (byte)i, 0, 0]), 16)).ToList(),
+        [IPAddress.Parse("192.0.2.53"), IPAddress.Parse("192.0.2.54")]);
+
+    private static readonly byte[] DhcpReply = new byte[DhcpInformResponder.MaxReplyLength];
+
+    private static void Dhcp(byte[] data)
+    {
+        var length = DhcpResponder.TryAnswer(data, DhcpReply);
+        if (length is < 0 or > DhcpInformResponder.MaxReplyLength)
+        {
+            throw new InvalidOperationException($"reply length {length} outside 0..{DhcpInformResponder.MaxReplyLength}");
+        }
+    }
 
     private static void PptpControl(byte[] data) => _ = PptpControlCodec.TryDecode(data, out _);
 

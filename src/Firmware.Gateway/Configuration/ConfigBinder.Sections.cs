@@ -4,6 +4,7 @@ using System.Text;
 using Firmware.Gateway.Board;
 using Firmware.Platform.Gpio;
 using Firmware.Protocol.Auth;
+using Firmware.Protocol.Dhcp;
 using Microsoft.Extensions.Logging;
 
 namespace Firmware.Gateway.Configuration;
@@ -50,6 +51,7 @@ internal sealed partial class ConfigBinder
         var pool = BindPool(scope, localAddress, localNode, localNetworks);
         var dns = AddressList(scope, "dns");
         var wins = AddressList(scope, "wins");
+        var pushRoutes = BindPushRoutes(scope);
         var (maxSessions, maxSessionsNode) = OptionalIntWithNode(scope, "maxSessions");
         var maxConnections = Int(scope, "maxConnectionsPerSource");
         var mppe = BindMppe(Section(scope, "mppe"));
@@ -82,7 +84,7 @@ internal sealed partial class ConfigBinder
             Warning(scope, "no users: nobody can connect to the server");
         }
 
-        return new ServerOptions(enabled, listen, localAddress ?? IPAddress.Any, pool, dns, wins, sessions, maxConnections,
+        return new ServerOptions(enabled, listen, localAddress ?? IPAddress.Any, pool, dns, wins, pushRoutes, sessions, maxConnections,
             authMethods, mppe, lockout, users);
     }
 
@@ -423,6 +425,39 @@ internal sealed partial class ConfigBinder
             index++;
         }
         return clients.ToValueList();
+    }
+
+    /// <summary>server.pushRoutes: CIDR prefixes, host bits zero, no repeats, as many as one DHCP option holds.</summary>
+    private ValueList<IPNetwork> BindPushRoutes(Scope server)
+    {
+        var routes = new List<IPNetwork>();
+        var tooMany = false;
+        foreach (var (text, node) in StringList(server, "pushRoutes") ?? [])
+        {
+            var problem = AddressRange.TryParseNetwork(text, out var network);
+            if (problem is not null)
+            {
+                Error(node, problem);
+            }
+            else if (routes.Contains(network))
+            {
+                Error(node, $"{text} is listed twice");
+            }
+            else if (routes.Count == DhcpInformResponder.MaxRoutes)
+            {
+                // Once, at the first entry too many: the rest say nothing new.
+                if (!tooMany)
+                {
+                    tooMany = true;
+                    Error(node, $"more than {DhcpInformResponder.MaxRoutes} routes: that many fill the one DHCP option Windows reads; merge some into shorter prefixes");
+                }
+            }
+            else
+            {
+                routes.Add(network);
+            }
+        }
+        return routes.ToValueList();
     }
 
     private ValueList<IPNetwork> BindRoutes(Scope client, ServerOptions? server, List<LocalNetwork> localNetworks)

@@ -35,6 +35,7 @@ internal sealed record ServerOptions(
     ValueList<AddressRange> Pool,
     ValueList<IPAddress> Dns,
     ValueList<IPAddress> Wins,
+    ValueList<IPNetwork> PushRoutes,
     int MaxSessions,
     int MaxConnectionsPerSource,
     ValueList<AuthMethod> AuthMethods,

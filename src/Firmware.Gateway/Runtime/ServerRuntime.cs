@@ -85,9 +85,11 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IControlChanne
         _lockout = new LoginLockout(context.Time, options.Lockout.Failures, options.Lockout.Window, options.Lockout.Duration);
         _users = ConfigUserStore.From(options.Users);
         _refusalLog = new LogThrottle(context.Time, linesPerInterval: 5, TimeSpan.FromSeconds(10));
+        _dhcpInform = DhcpInformAnswerer.For(options, context.Pool);
     }
 
     private readonly LogThrottle _refusalLog;
+    private readonly DhcpInformAnswerer? _dhcpInform;
     private readonly SemaphoreSlim _refusalSlots = new(MaxRefusalsInProgress, MaxRefusalsInProgress);
 
     public int SessionCount
@@ -561,6 +563,11 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IControlChanne
         {
             session.CountSpoofedSource();
             _context.Events.SpoofedSource();
+            return;
+        }
+        // Windows asks for its split-tunnel routes by DHCPINFORM: answered here, into its own tunnel.
+        if (_dhcpInform?.TryAnswer(session, packet) == true)
+        {
             return;
         }
         _tun.Write(packet);

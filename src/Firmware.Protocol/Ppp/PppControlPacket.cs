@@ -27,6 +27,10 @@ public enum PppCode : byte
     EchoReply = 10,
     /// <summary>Discard-Request (LCP only).</summary>
     DiscardRequest = 11,
+    /// <summary>Identification (LCP, RFC 1570 1.1).</summary>
+    Identification = 12,
+    /// <summary>Time-Remaining (LCP, RFC 1570 1.2).</summary>
+    TimeRemaining = 13,
     /// <summary>Reset-Request (CCP, RFC 1962).</summary>
     ResetRequest = 14,
     /// <summary>Reset-Ack (CCP, RFC 1962).</summary>

@@ -5,7 +5,8 @@ namespace Firmware.Protocol.Ppp.Lcp;
 
 /// <summary>
 /// The Link Control Protocol (RFC 1661): MRU, ACCM (ignored), Authentication-Protocol, Magic-Number, PFC and
-/// ACFC options; Echo keepalive; Discard-Request; Protocol-Reject sent and received.
+/// ACFC options; Echo keepalive; Discard-Request; Protocol-Reject sent and received; Identification and
+/// Time-Remaining (RFC 1570) accepted silently.
 /// </summary>
 public sealed class LcpProtocol : ControlProtocol
 {
@@ -108,6 +109,12 @@ public sealed class LcpProtocol : ControlProtocol
             case PppCode.EchoReply:
             case PppCode.DiscardRequest:
                 return ExtendedCodeResult.EchoOrDiscard;
+            case PppCode.Identification:
+            case PppCode.TimeRemaining:
+                // RFC 1570 1.1/1.2: information for the peer's operator, no reply expected. Windows sends both
+                // right after its Configure-Ack (before Opened) and again on every renegotiation; a Code-Reject of
+                // each would be noise it ignores anyway.
+                return ExtendedCodeResult.Handled;
             default:
                 return ExtendedCodeResult.Unknown;
         }
