@@ -163,11 +163,7 @@ public sealed partial class ControlChannel : IPptpControlHost
     }
 
     /// <summary>Completes once the connection's loop has run everything queued before it (the watchdog's probe).</summary>
-    public Task PingLoopAsync()
-    {
-        var answered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        return _loop.Post(() => answered.TrySetResult()) ? answered.Task : Task.CompletedTask;
-    }
+    public Task PingLoopAsync() => _loop.PingAsync();
 
     /// <summary>Asks the connection to close, with every call on it (posted into its loop).</summary>
     public void RequestClose(string reason) => Post(() => Close(reason));
@@ -274,16 +270,7 @@ public sealed partial class ControlChannel : IPptpControlHost
     private void OnLoopError(Exception error)
     {
         LogInternalError(_logger, error, Name);
-        try
-        {
-            Close($"internal error: {error.GetType().Name}: {error.Message}");
-        }
-#pragma warning disable CA1031 // a second failure while closing must still end the loop
-        catch (Exception)
-        {
-            _loop.Complete();
-        }
-#pragma warning restore CA1031
+        _loop.CloseAfterError(() => Close($"internal error: {error.GetType().Name}: {error.Message}"));
     }
 
     private void PlaceQueuedCalls()

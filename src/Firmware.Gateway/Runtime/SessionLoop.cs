@@ -56,6 +56,32 @@ public sealed class SessionLoop
         return false;
     }
 
+    /// <summary>
+    /// Completes once the loop has run everything queued before it (the watchdog's liveness probe). A loop that
+    /// has already finished answers at once.
+    /// </summary>
+    public Task PingAsync()
+    {
+        var answered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return Post(() => answered.TrySetResult()) ? answered.Task : Task.CompletedTask;
+    }
+
+    /// <summary>After a handler failed: runs <paramref name="close"/>; if closing fails too, the loop still ends.</summary>
+    public void CloseAfterError(Action close)
+    {
+        ArgumentNullException.ThrowIfNull(close);
+#pragma warning disable CA1031 // a second failure while closing must still end the loop
+        try
+        {
+            close();
+        }
+        catch (Exception)
+        {
+            Complete();
+        }
+#pragma warning restore CA1031
+    }
+
     /// <summary>No more work is accepted; the loop drains what is queued and ends.</summary>
     public void Complete() => _channel.Writer.TryComplete();
 

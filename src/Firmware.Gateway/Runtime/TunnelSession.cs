@@ -290,11 +290,7 @@ public sealed partial class TunnelSession : IGreWindowHost<byte[]>, IPppSessionO
     /// Completes once the tunnel's loop has run everything queued before it: the watchdog's liveness probe.
     /// A loop that has already finished answers at once.
     /// </summary>
-    public Task PingLoopAsync()
-    {
-        var answered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        return _loop.Post(() => answered.TrySetResult()) ? answered.Task : Task.CompletedTask;
-    }
+    public Task PingLoopAsync() => _loop.PingAsync();
 
     /// <summary>From the TUN reader: an IP packet at buffer[HeaderRoom..]. Takes ownership on true.</summary>
     public bool PostTun(byte[] buffer, int offset, int length) => _loop.PostPacket(SessionWorkKind.TunPacket, buffer, offset, length);
@@ -304,16 +300,7 @@ public sealed partial class TunnelSession : IGreWindowHost<byte[]>, IPppSessionO
     private void OnLoopError(Exception error)
     {
         LogInternalError(_logger, error, Name);
-        try
-        {
-            Shutdown($"internal error: {error.GetType().Name}: {error.Message}");
-        }
-#pragma warning disable CA1031 // a second failure while closing must still end the loop
-        catch (Exception)
-        {
-            _loop.Complete();
-        }
-#pragma warning restore CA1031
+        _loop.CloseAfterError(() => Shutdown($"internal error: {error.GetType().Name}: {error.Message}"));
     }
 
     private void Handle(SessionWork work)
