@@ -199,9 +199,11 @@ public sealed class GreWindowCounters
 /// </para>
 /// <para>
 /// Each estimate jumps to a sample larger than itself at once (losing packets is what costs, so it must not take
-/// several losses to learn) and moves an eighth of the way down towards a smaller one; with no sample at all for
-/// <see cref="GreWindowOptions.ReorderDecayInterval"/> it halves, so a link that stopped reordering stops paying
-/// for it. The gap timeout is twice the lateness estimate and the depth twice the distance estimate: the next
+/// several losses to learn). The lateness moves an eighth of the way down towards a smaller sample; the distance
+/// does not (the packets one early packet overtook come one after the other, each less far behind it than the
+/// one before, so the shallower samples of a burst say nothing of its depth) and loses an eighth for each
+/// <see cref="GreWindowOptions.ReorderDecayInterval"/> without a reordering as deep. With no sample at all for
+/// that interval both halve, so a link that stopped reordering stops paying for it. The gap timeout is twice the lateness estimate and the depth twice the distance estimate: the next
 /// reordered packet is as likely to come a little later than the latest seen as a little earlier, and twice
 /// covers that spread without a variance estimate. Both are clamped: the timeout between
 /// <see cref="GreWindowOptions.MinReorderTimeout"/> and <see cref="GreWindowOptions.MaxReorderTimeout"/>, the
@@ -251,6 +253,7 @@ public sealed class GreWindow<TBuffer> : IDisposable
     private TimeSpan _gapTimeout;
     private int _depth;
     private long _lastSampleAt;
+    private long _lastDeepestAt;
     private long _gapSince;
     private long _lastGiveUpAt;
     private TimeSpan _lastGiveUpWaited;
@@ -287,6 +290,7 @@ public sealed class GreWindow<TBuffer> : IDisposable
         _lateness = options.ReorderTimeout / 2;
         _distance = Math.Min(options.MinReorderDepth, options.ReorderCapacity) * DistanceScale / 2;
         _lastSampleAt = time.GetTimestamp();
+        _lastDeepestAt = _lastSampleAt;
         if (options.AdaptiveReorder)
         {
             Recompute();
@@ -649,29 +653,54 @@ public sealed class GreWindow<TBuffer> : IDisposable
         {
             _lateness = late >= _lateness ? late : _lateness - (_lateness - late) / 8;
         }
+        // The distance only ever jumps up: the packets one early packet overtook come one after the other, each
+        // a little less far behind it, so all but the first of a burst understate how deep it was.
         var scaled = (int)Math.Min((long)distance * DistanceScale, (long)HistoryBits * DistanceScale);
-        _distance = scaled >= _distance ? scaled : _distance - (_distance - scaled) / 8;
+        if (scaled >= _distance)
+        {
+            _distance = scaled;
+            _lastDeepestAt = now;
+        }
         _lastSampleAt = now;
         Recompute();
     }
 
-    /// <summary>Halves the estimates for each decay interval the link has gone without showing reordering.</summary>
+    /// <summary>
+    /// For each decay interval without any reordering the lateness halves (and the distance with it); for each
+    /// one without a reordering as deep as the estimate the distance loses an eighth, so twice it still covers
+    /// the deepest seen until that has not come back for a while.
+    /// </summary>
     private void Decay(long now)
     {
         if (!_options.AdaptiveReorder || _options.ReorderDecayInterval <= TimeSpan.Zero)
         {
             return;
         }
+        var changed = false;
         var quiet = _time.GetElapsedTime(_lastSampleAt, now);
-        if (quiet < _options.ReorderDecayInterval)
+        if (quiet >= _options.ReorderDecayInterval)
         {
-            return;
+            var halvings = (int)Math.Min(30, quiet.Ticks / _options.ReorderDecayInterval.Ticks);
+            _lateness = TimeSpan.FromTicks(_lateness.Ticks >> halvings);
+            _distance >>= halvings;
+            _lastSampleAt = now;
+            _lastDeepestAt = now;
+            changed = true;
         }
-        var halvings = (int)Math.Min(30, quiet.Ticks / _options.ReorderDecayInterval.Ticks);
-        _lateness = TimeSpan.FromTicks(_lateness.Ticks >> halvings);
-        _distance >>= halvings;
-        _lastSampleAt = now;
-        Recompute();
+        var shallow = _time.GetElapsedTime(_lastDeepestAt, now);
+        if (shallow >= _options.ReorderDecayInterval)
+        {
+            for (var i = Math.Min(32, shallow.Ticks / _options.ReorderDecayInterval.Ticks); i > 0; i--)
+            {
+                _distance -= _distance / 8;
+            }
+            _lastDeepestAt = now;
+            changed = true;
+        }
+        if (changed)
+        {
+            Recompute();
+        }
     }
 
     private void Recompute()

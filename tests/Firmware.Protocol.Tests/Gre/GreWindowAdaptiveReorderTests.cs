@@ -212,6 +212,24 @@ public sealed class GreWindowAdaptiveReorderTests
         Assert.True(window.ReorderDepth <= 64);
     }
 
+    /// <summary>
+    /// netem's shape on a fast stream (TCP's acks while the other way is busy): one packet goes at once and
+    /// overtakes the 25 sent in the 5 ms before it, which then come in order, each a little less far behind the
+    /// early one than the one before. The depth must hold the deepest of them, not drift back down with the
+    /// shallower ones of the same burst (it did in the first interop run: lost 130, all of them came later).
+    /// </summary>
+    [Fact]
+    public void Many_packets_overtaken_by_one_keep_the_depth_at_the_deepest()
+    {
+        using var window = new GreWindow<TestBuffer>(_host, 0x0033, new GreWindowOptions(), _time);
+        Play(window, Enumerable.Range(0, 300).Select(i => new Sent((uint)i, i * 0.2, i % 100 == 50 ? 0 : 5)));
+        Assert.True(window.ReorderDepth >= 48, $"depth {window.ReorderDepth}");
+        var lost = window.Counters.Lost;
+        Play(window, Enumerable.Range(300, 3000).Select(i => new Sent((uint)i, i * 0.2, i % 100 == 50 ? 0 : 5)));
+        Assert.Equal(lost, window.Counters.Lost);
+        Assert.Equal(0, window.BufferedCount);
+    }
+
     /// <summary>Startup reordering (a packet from before the first one we saw) teaches nothing: its number was
     /// never ours to give up on.</summary>
     [Fact]
