@@ -290,3 +290,42 @@ check_echo_both_ways() { # min_peer min_ours
     rep=\$(tshark -n -r '$pcap' -Y 'ip.src == $g && lcp && ppp.code == 10' 2>/dev/null | wc -l)
     echo \"ours sent \$req Echo-Requests, pppd sent \$rep Echo-Replies\"; ((req >= $2 && rep >= $2))"
 }
+
+# --- lossy links ------------------------------------------------------------------------------------------
+# One counter of our first session in `status --json`: SECTION is reorder, mppeSync or drops; -1 if absent
+# (an older binary without it, or no session).
+our_session_counter() { # section key
+  "$PPTP_GATEWAY" status --json | python3 -c '
+import json, sys
+status = json.load(sys.stdin)
+sessions = status.get("status", status).get("sessions", [])
+section = (sessions[0] if sessions else {}).get(sys.argv[1]) or {}
+print(section.get(sys.argv[2], -1))' "$1" "$2"
+}
+
+# Our GRE reorder buffer as one line: held ahead of a gap, late ones delivered in order, numbers given up on,
+# packets that came after their gap was given up on, and the adaptive gap timeout and depth now in use.
+our_reorder_line() {
+  local key line=""
+  for key in held recovered lost lateAfterGiveUp gapTimeoutMs depth; do
+    line+="$key $(our_session_counter reorder "$key")  "
+  done
+  echo "$line"
+}
+
+# Our first session's adaptive gap timeout is below MS (and there at all).
+our_gap_timeout_below() { # ms
+  local t
+  t=$(our_session_counter reorder gapTimeoutMs)
+  echo "gap timeout $t ms"
+  [ "$t" -ge 0 ] && [ "$t" -lt "$1" ]
+}
+
+# tcp_transfer_check, and how long it took (the figure lossy cases log).
+timed_transfer_check() { # from to dest_ip port bytes
+  local t0 status=0
+  t0=$(now_ms)
+  tcp_transfer_check "$@" || status=$?
+  echo "took $(( $(now_ms) - t0 )) ms"
+  return "$status"
+}

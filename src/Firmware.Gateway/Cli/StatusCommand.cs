@@ -118,6 +118,11 @@ internal static class StatusCommand
             {
                 text.AppendLine(CultureInfo.InvariantCulture, $"  drops: {string.Join(", ", drops)}");
             }
+            if (s.Reorder is { } reorder && (reorder.GetValueOrDefault("held") > 0 || reorder.GetValueOrDefault("lost") > 0))
+            {
+                text.AppendLine(CultureInfo.InvariantCulture,
+                    $"  reorder: recovered {reorder.GetValueOrDefault("recovered")}, lost {reorder.GetValueOrDefault("lost")}, late after give-up {reorder.GetValueOrDefault("lateAfterGiveUp")}, gap timeout {reorder.GetValueOrDefault("gapTimeoutMs")} ms, depth {reorder.GetValueOrDefault("depth")}");
+            }
             if (s.LastError is not null)
             {
                 text.AppendLine(CultureInfo.InvariantCulture, $"  last error: {s.LastError}");

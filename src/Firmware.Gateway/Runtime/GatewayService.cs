@@ -557,6 +557,16 @@ internal sealed partial class GatewayService : IAsyncDisposable
         return counters;
     }
 
+    private static Dictionary<string, long> ReorderStatus(Protocol.Gre.GreWindowCounters gre) => new(StringComparer.Ordinal)
+    {
+        ["held"] = gre.Reordered,
+        ["recovered"] = gre.Recovered,
+        ["lost"] = gre.Lost,
+        ["lateAfterGiveUp"] = gre.LateAfterGiveUp,
+        ["gapTimeoutMs"] = (long)gre.GapTimeout.TotalMilliseconds,
+        ["depth"] = gre.ReorderDepth,
+    };
+
     private static SessionStatus Describe(TunnelSession s, string role, string? user, TimeProvider time, string? tun) => new()
     {
         Name = s.Name,
@@ -578,6 +588,7 @@ internal sealed partial class GatewayService : IAsyncDisposable
         PacketsReceived = s.PacketsReceived,
         Drops = s.Drops(),
         MppeSync = s.MppeSync(),
+        Reorder = s.GreCounters is { } gre ? ReorderStatus(gre) : null,
         Mtu = s.EffectiveMtu,
         MssClamped = s.MssClamped,
         LastError = s.State == TunnelState.Up ? null : s.LastReason,

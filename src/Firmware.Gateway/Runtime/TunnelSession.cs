@@ -218,6 +218,9 @@ public sealed partial class TunnelSession : IGreWindowHost<byte[]>, IPppSessionO
         }
         : null;
 
+    /// <summary>The GRE window's counters (reordering and its adaptive gap timeout among them); null before the call.</summary>
+    public GreWindowCounters? GreCounters => _window?.Counters;
+
     /// <summary>Drop counters by reason, for the status command.</summary>
     public IReadOnlyDictionary<string, long> Drops()
     {

@@ -27,6 +27,12 @@ public sealed record SessionStatus
     public IReadOnlyDictionary<string, long> Drops { get; init; } = new Dictionary<string, long>();
     /// <summary>Stateful MPPE's resynchronisation counters (Reset-Requests, key searches, key holds); absent without MPPE.</summary>
     public IReadOnlyDictionary<string, long>? MppeSync { get; init; }
+    /// <summary>
+    /// The GRE reorder buffer: packets held ahead of a gap (held), late ones still delivered in order
+    /// (recovered), numbers given up on (lost), packets that came after their gap was given up on
+    /// (lateAfterGiveUp), and the adaptive gap timeout (gapTimeoutMs) and depth now in use; absent before the call.
+    /// </summary>
+    public IReadOnlyDictionary<string, long>? Reorder { get; init; }
     /// <summary>The largest IP packet the tunnel carries whole (our MTU, both MRUs, less MPPE's 4 bytes); 0 before it is up.</summary>
     public int Mtu { get; init; }
     /// <summary>TCP SYNs whose MSS was lowered to fit the tunnel.</summary>

@@ -63,12 +63,42 @@ public sealed record GreWindowOptions
     /// <summary>Whether to report <see cref="GreSendStatus.WindowFull"/>; some peers never acknowledge.</summary>
     public bool EnforceSendWindow { get; init; } = true;
 
-    /// <summary>Slots of the reorder buffer: a power of two between 1 and 64. A packet this far ahead or more
-    /// makes the window give up on everything before it.</summary>
-    public int ReorderCapacity { get; init; } = 16;
+    /// <summary>Slots of the reorder buffer: a power of two between 1 and 64, allocated once. The deepest the
+    /// buffer ever gets (see <see cref="MinReorderDepth"/>): a packet this far ahead or more always makes the
+    /// window give up on everything before it.</summary>
+    public int ReorderCapacity { get; init; } = 64;
 
-    /// <summary>How long a gap may hold back later packets before it is counted lost and skipped.</summary>
+    /// <summary>
+    /// Whether the gap timeout and the reorder depth follow what the link shows (the default; see
+    /// <see cref="GreWindow{TBuffer}"/> for how). Off, the gap timeout is <see cref="ReorderTimeout"/> and the
+    /// depth <see cref="ReorderCapacity"/>, for good.
+    /// </summary>
+    public bool AdaptiveReorder { get; init; } = true;
+
+    /// <summary>How long a gap may hold back later packets before it is counted lost and skipped, until the
+    /// link has shown how late its reordered packets come (then between <see cref="MinReorderTimeout"/> and
+    /// <see cref="MaxReorderTimeout"/>).</summary>
     public TimeSpan ReorderTimeout { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The shortest adaptive gap timeout: a link that reorders little still gets this much slack for
+    /// scheduling jitter on our side before a gap counts as lost.</summary>
+    public TimeSpan MinReorderTimeout { get; init; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>
+    /// The longest adaptive gap timeout, however late the link's packets have come: what one real loss may cost
+    /// every packet behind it. Half a second covers reordering of a quarter second with the margin the estimate
+    /// keeps (twice the lateness), and is still well under what makes TCP give up on a window (its minimum
+    /// retransmission timeout is 200 ms on Linux; a held retransmission waits behind the gap as well).
+    /// </summary>
+    public TimeSpan MaxReorderTimeout { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>The shallowest adaptive reorder depth (at most <see cref="ReorderCapacity"/>): a packet this far
+    /// ahead gives up on the gap at once, before the timeout, until the link shows deeper reordering.</summary>
+    public int MinReorderDepth { get; init; } = 16;
+
+    /// <summary>How long the link may show no reordering before the estimates are halved (each time again), so
+    /// a link that stopped reordering pays less for each real loss.</summary>
+    public TimeSpan ReorderDecayInterval { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>How long a due acknowledgment waits for outgoing data to ride on before an ack-only packet goes.</summary>
     public TimeSpan AckDelay { get; init; } = TimeSpan.FromMilliseconds(100);
@@ -108,6 +138,10 @@ public sealed class GreWindowCounters
     internal long StaleAckField;
     internal long OutOfWindowField;
     internal long ResyncField;
+    internal long RecoveredField;
+    internal long LateAfterGiveUpField;
+    internal long GapTimeoutTicksField;
+    internal long ReorderDepthField;
 
     /// <summary>Data packets sent.</summary>
     public long Sent => Interlocked.Read(ref SentField);
@@ -133,22 +167,65 @@ public sealed class GreWindowCounters
     public long OutOfWindow => Interlocked.Read(ref OutOfWindowField);
     /// <summary>Times a confirmed run moved the window past the receive window.</summary>
     public long Resynchronised => Interlocked.Read(ref ResyncField);
+    /// <summary>Packets that came after a later one (reordered) and were still delivered in order.</summary>
+    public long Recovered => Interlocked.Read(ref RecoveredField);
+    /// <summary>Packets that came after their gap had been given up on (counted in <see cref="TooOld"/> too):
+    /// the gap timeout or depth was too small for the link at that moment.</summary>
+    public long LateAfterGiveUp => Interlocked.Read(ref LateAfterGiveUpField);
+    /// <summary>The gap timeout now in use.</summary>
+    public TimeSpan GapTimeout => TimeSpan.FromTicks(Interlocked.Read(ref GapTimeoutTicksField));
+    /// <summary>The reorder depth now in use: a packet this far ahead gives up on the gap before it.</summary>
+    public int ReorderDepth => (int)Interlocked.Read(ref ReorderDepthField);
 }
 
 /// <summary>
 /// Sequencing and flow control of one call's GRE data channel (RFC 2637 section 4.2-4.4): 32-bit sequence
 /// numbers compared with serial number arithmetic, so they wrap; acknowledgments piggybacked on data, with an
 /// ack-only packet after <see cref="GreWindowOptions.AckDelay"/> if no data goes out; the peer's receive window
-/// respected on send; a fixed reorder buffer on receive that never allocates per packet (buffers are the
-/// host's, see <see cref="IGreWindowHost{TBuffer}"/> for who owns what). Not thread-safe: the session loop
+/// respected on send; a reorder buffer on receive, allocated once, that never allocates per packet (buffers are
+/// the host's, see <see cref="IGreWindowHost{TBuffer}"/> for who owns what). Not thread-safe: the session loop
 /// alone calls it, timers included (through the dispatch given to the constructor).
 /// </summary>
+/// <remarks>
+/// <para>
+/// How long to wait for a gap. RFC 2637 leaves it to the receiver. A fixed wait is wrong both ways: on a link
+/// whose reordered packets come 150 ms late, 100 ms gives up on every one of them (each a TCP retransmission,
+/// and the packet itself dropped as too old when it does come); on a link that only loses, every loss holds
+/// everything behind it for the full wait. So the window measures its link. Each packet that fills the gap at the
+/// head gives a lateness sample: how long the gap had been visible (since the oldest packet held behind it
+/// arrived). Each packet that comes after a later one gives a distance sample: how far behind the highest number
+/// seen it is. A packet that comes after its gap was given up on gives both (the wait it was given plus the time
+/// since, a lower bound), which is how a timeout that is too short learns at all.
+/// </para>
+/// <para>
+/// Each estimate jumps to a sample larger than itself at once (losing packets is what costs, so it must not take
+/// several losses to learn). The lateness moves an eighth of the way down towards a smaller sample; the distance
+/// does not (the packets one early packet overtook come one after the other, each less far behind it than the
+/// one before, so the shallower samples of a burst say nothing of its depth) and loses an eighth for each
+/// <see cref="GreWindowOptions.ReorderDecayInterval"/> without a reordering as deep. With no sample at all for
+/// that interval both halve, so a link that stopped reordering stops paying for it. The gap timeout is twice the lateness estimate and the depth twice the distance estimate: the next
+/// reordered packet is as likely to come a little later than the latest seen as a little earlier, and twice
+/// covers that spread without a variance estimate. Both are clamped: the timeout between
+/// <see cref="GreWindowOptions.MinReorderTimeout"/> and <see cref="GreWindowOptions.MaxReorderTimeout"/>, the
+/// depth between <see cref="GreWindowOptions.MinReorderDepth"/> and the capacity, so a real loss costs the
+/// packets behind it at most the ceiling whatever the link (or a forged late packet) has taught, and the buffer
+/// never holds more than its capacity.
+/// </para>
+/// <para>
+/// Every held packet waits at most one gap timeout from its own arrival: when the gap at the head is given up on,
+/// the next gap's wait counts from the arrival of the oldest packet still held, so a burst of losses costs one
+/// timeout, not one per hole. The timer runs once per gap (not per packet) and the clock is read only on the
+/// out-of-order path; in-order packets cost what they did.
+/// </para>
+/// </remarks>
 public sealed class GreWindow<TBuffer> : IDisposable
 {
     private const int HistoryBits = 64;
+    private const int DistanceScale = 16; // the distance estimate in sixteenths of a packet
 
     private readonly IGreWindowHost<TBuffer> _host;
     private readonly GreWindowOptions _options;
+    private readonly TimeProvider _time;
     private readonly ushort _peerCallId;
     private readonly Slot[] _slots;
     private readonly int _slotMask;
@@ -160,6 +237,8 @@ public sealed class GreWindow<TBuffer> : IDisposable
     private uint _lastAckReceived;
     private bool _receivedAny;
     private uint _expected;
+    private uint _highest;
+    private uint _firstSequence;
     private ulong _history;
     private int _buffered;
     private bool _ackPending;
@@ -168,10 +247,21 @@ public sealed class GreWindow<TBuffer> : IDisposable
     private int _resyncRun;
     private uint _resyncNext;
 
+    // The adaptive reorder state (see the remarks): estimates, what they give, and what the timer measures from.
+    private TimeSpan _lateness;
+    private int _distance;
+    private TimeSpan _gapTimeout;
+    private int _depth;
+    private long _lastSampleAt;
+    private long _lastDeepestAt;
+    private long _gapSince;
+    private long _lastGiveUpAt;
+    private TimeSpan _lastGiveUpWaited;
+
     /// <param name="host">Delivers payloads, takes back buffers and sends ack-only packets.</param>
     /// <param name="peerCallId">The call ID the peer assigned: it goes in every packet we send.</param>
     /// <param name="options">Windows and delays.</param>
-    /// <param name="time">Clock for the ack and reorder timers.</param>
+    /// <param name="time">Clock for the ack and reorder timers and the reorder estimates.</param>
     /// <param name="dispatch">Posts timer expiries into the session loop (null runs them inline).</param>
     public GreWindow(IGreWindowHost<TBuffer> host, ushort peerCallId, GreWindowOptions options, TimeProvider time, Action<Action>? dispatch = null)
     {
@@ -182,8 +272,13 @@ public sealed class GreWindow<TBuffer> : IDisposable
         {
             throw new ArgumentOutOfRangeException(nameof(options), "ReorderCapacity must be a power of two from 1 to 64.");
         }
+        if (options.MinReorderTimeout < TimeSpan.Zero || options.MinReorderTimeout > options.MaxReorderTimeout || options.MinReorderDepth < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), "MinReorderTimeout must be from 0 to MaxReorderTimeout, MinReorderDepth at least 1.");
+        }
         _host = host;
         _options = options;
+        _time = time;
         _peerCallId = peerCallId;
         _slots = new Slot[options.ReorderCapacity];
         _slotMask = options.ReorderCapacity - 1;
@@ -191,6 +286,21 @@ public sealed class GreWindow<TBuffer> : IDisposable
         _lastAckReceived = options.InitialSequenceNumber - 1;
         _ackTimer = new ProtocolTimer(time, OnAckTimer, dispatch);
         _reorderTimer = new ProtocolTimer(time, OnReorderTimer, dispatch);
+        // Before the link has shown anything: the configured timeout and the shallowest depth.
+        _lateness = options.ReorderTimeout / 2;
+        _distance = Math.Min(options.MinReorderDepth, options.ReorderCapacity) * DistanceScale / 2;
+        _lastSampleAt = time.GetTimestamp();
+        _lastDeepestAt = _lastSampleAt;
+        if (options.AdaptiveReorder)
+        {
+            Recompute();
+        }
+        else
+        {
+            _gapTimeout = options.ReorderTimeout;
+            _depth = options.ReorderCapacity;
+            Publish();
+        }
     }
 
     /// <summary>Counters for status and tests.</summary>
@@ -208,13 +318,18 @@ public sealed class GreWindow<TBuffer> : IDisposable
     /// <summary>Packets held in the reorder buffer.</summary>
     public int BufferedCount => _buffered;
 
+    /// <summary>How long a gap may hold back the packets behind it now.</summary>
+    public TimeSpan GapTimeout => _gapTimeout;
+
+    /// <summary>How far ahead a packet may be and still be held now.</summary>
+    public int ReorderDepth => _depth;
+
     /// <summary>The highest sequence number delivered or given up on: the value we acknowledge.</summary>
     public uint AcknowledgmentNumber => _expected - 1;
 
     /// <summary>True if the peer's window has no room for another packet.</summary>
     public bool IsSendWindowFull =>
         _options.EnforceSendWindow && _options.PeerReceiveWindow != 0 && InFlight >= _options.PeerReceiveWindow;
-
     /// <summary>
     /// Assigns the next sequence number to the payload at buffer[payloadOffset .. + payloadLength] and writes
     /// the GRE header in front of it (piggybacking a due acknowledgment). No copy, no allocation.
@@ -270,6 +385,8 @@ public sealed class GreWindow<TBuffer> : IDisposable
         {
             _receivedAny = true;
             _expected = sequence;
+            _highest = sequence;
+            _firstSequence = sequence;
         }
 
         var distance = (int)(sequence - _expected);
@@ -281,6 +398,14 @@ public sealed class GreWindow<TBuffer> : IDisposable
                 Counters.DuplicateField++;
                 _host.Release(buffer);
                 return GreReceiveStatus.Duplicate;
+            }
+            if (behind <= HistoryBits && _expected - _firstSequence >= behind)
+            {
+                // Its number was given up on (by the timeout or the depth) and it came all the same: the link is
+                // later or deeper than we allowed. It waited at least what its gap was given, and then some.
+                Counters.LateAfterGiveUpField++;
+                var now = _time.GetTimestamp();
+                Learn(now, _lastGiveUpWaited + _time.GetElapsedTime(_lastGiveUpAt, now), (int)(_highest - sequence));
             }
             Counters.TooOldField++;
             _host.Release(buffer);
@@ -298,26 +423,49 @@ public sealed class GreWindow<TBuffer> : IDisposable
 
         if (distance == 0)
         {
+            if (_buffered > 0)
+            {
+                // It fills the gap at the head: the lateness sample is how long that gap had been visible.
+                Counters.RecoveredField++;
+                var now = _time.GetTimestamp();
+                Learn(now, _time.GetElapsedTime(_gapSince, now), (int)(_highest - sequence));
+            }
             DeliverExpected(buffer, packet.PayloadOffset, packet.PayloadLength);
             DrainInOrder();
             return GreReceiveStatus.Delivered;
         }
 
-        if (distance < _slots.Length)
+        if (distance < _slots.Length && _slots[sequence & (uint)_slotMask].Occupied)
+        {
+            // Held already (perhaps while the depth was larger than it is now).
+            Counters.DuplicateField++;
+            _host.Release(buffer);
+            return GreReceiveStatus.Duplicate;
+        }
+
+        if (distance < _depth)
         {
             ref var slot = ref _slots[sequence & (uint)_slotMask];
-            if (slot.Occupied)
+            var now = _time.GetTimestamp();
+            if ((int)(sequence - _highest) < 0)
             {
-                Counters.DuplicateField++;
-                _host.Release(buffer);
-                return GreReceiveStatus.Duplicate;
+                // Behind a later one but ahead of the head gap: a hole further on filled (distance sample only;
+                // its own gap's age is not tracked, and the head gap's would overstate it).
+                Counters.RecoveredField++;
+                Learn(now, null, (int)(_highest - sequence));
             }
-            slot = new Slot(true, buffer, packet.PayloadOffset, packet.PayloadLength);
-            _buffered++;
-            Counters.ReorderedField++;
-            if (!_reorderTimer.IsRunning)
+            else
             {
-                _reorderTimer.Start(_options.ReorderTimeout);
+                _highest = sequence;
+            }
+            slot = new Slot(true, buffer, packet.PayloadOffset, packet.PayloadLength, now);
+            Counters.ReorderedField++;
+            if (_buffered++ == 0)
+            {
+                // A gap opens: the timer runs once for it, not per packet held behind it.
+                _gapSince = now;
+                Decay(now);
+                _reorderTimer.Start(_gapTimeout);
             }
             return GreReceiveStatus.Buffered;
         }
@@ -339,14 +487,17 @@ public sealed class GreWindow<TBuffer> : IDisposable
             Counters.ResyncField++;
         }
 
-        // Ahead of the reorder buffer: the peer has moved on. Flush what we hold (in order), count the holes as
+        // Ahead of the reorder depth: the peer has moved on. Flush what we hold (in order), count the holes as
         // lost, and continue from this packet.
+        var at = _time.GetTimestamp();
+        _lastGiveUpAt = at;
+        _lastGiveUpWaited = _buffered > 0 ? _time.GetElapsedTime(_gapSince, at) : TimeSpan.Zero;
+        _highest = sequence;
         SkipTo(sequence);
         DeliverExpected(buffer, packet.PayloadOffset, packet.PayloadLength);
         DrainInOrder();
         return GreReceiveStatus.Delivered;
     }
-
     /// <summary>Releases every held buffer and stops the timers; later packets are released unseen.</summary>
     public void Dispose()
     {
@@ -409,7 +560,16 @@ public sealed class GreWindow<TBuffer> : IDisposable
         }
         if (_buffered == 0)
         {
-            _reorderTimer.Stop();
+            if (_reorderTimer.IsRunning)
+            {
+                _reorderTimer.Stop();
+            }
+        }
+        else
+        {
+            // A later gap is at the head now; it has been visible since the oldest packet still held arrived.
+            // The timer already runs (it checks the age when it fires), so there is nothing to restart.
+            _gapSince = OldestHeldArrival();
         }
     }
 
@@ -451,19 +611,129 @@ public sealed class GreWindow<TBuffer> : IDisposable
         {
             return;
         }
-        // Give up on the gap at the head: skip the missing numbers up to the next held packet, then deliver.
-        while (!_slots[_expected & (uint)_slotMask].Occupied)
+        var now = _time.GetTimestamp();
+        var waited = _time.GetElapsedTime(_gapSince, now);
+        var given = false;
+        // Give up on the gap at the head once the oldest packet held behind it has waited the timeout: skip the
+        // missing numbers up to the next held packet and deliver. The next gap's wait counts from its own oldest
+        // held packet, which may be due already (a burst of losses costs one timeout, not one per hole).
+        while (_buffered > 0 && waited >= _gapTimeout)
         {
-            Counters.LostField++;
-            _history <<= 1;
-            _expected++;
+            given = true;
+            _lastGiveUpAt = now;
+            _lastGiveUpWaited = waited;
+            while (!_slots[_expected & (uint)_slotMask].Occupied)
+            {
+                Counters.LostField++;
+                _history <<= 1;
+                _expected++;
+            }
+            DrainInOrder();
+            waited = _buffered > 0 ? _time.GetElapsedTime(_gapSince, now) : TimeSpan.Zero;
         }
-        AckDue();
-        DrainInOrder();
+        if (given)
+        {
+            AckDue();
+        }
         if (_buffered > 0)
         {
-            _reorderTimer.Start(_options.ReorderTimeout);
+            // Not due yet (a younger gap, or a timeout that grew since the timer started): wait for the rest.
+            _reorderTimer.Start(_gapTimeout - waited);
         }
+    }
+
+    /// <summary>Takes one sample of how late a reordered packet came (time, when known) and how far back it was.</summary>
+    private void Learn(long now, TimeSpan? lateness, int distance)
+    {
+        if (!_options.AdaptiveReorder)
+        {
+            return;
+        }
+        if (lateness is { } late)
+        {
+            _lateness = late >= _lateness ? late : _lateness - (_lateness - late) / 8;
+        }
+        // The distance only ever jumps up: the packets one early packet overtook come one after the other, each
+        // a little less far behind it, so all but the first of a burst understate how deep it was.
+        var scaled = (int)Math.Min((long)distance * DistanceScale, (long)HistoryBits * DistanceScale);
+        if (scaled >= _distance)
+        {
+            _distance = scaled;
+            _lastDeepestAt = now;
+        }
+        _lastSampleAt = now;
+        Recompute();
+    }
+
+    /// <summary>
+    /// For each decay interval without any reordering the lateness halves (and the distance with it); for each
+    /// one without a reordering as deep as the estimate the distance loses an eighth, so twice it still covers
+    /// the deepest seen until that has not come back for a while.
+    /// </summary>
+    private void Decay(long now)
+    {
+        if (!_options.AdaptiveReorder || _options.ReorderDecayInterval <= TimeSpan.Zero)
+        {
+            return;
+        }
+        var changed = false;
+        var quiet = _time.GetElapsedTime(_lastSampleAt, now);
+        if (quiet >= _options.ReorderDecayInterval)
+        {
+            var halvings = (int)Math.Min(30, quiet.Ticks / _options.ReorderDecayInterval.Ticks);
+            _lateness = TimeSpan.FromTicks(_lateness.Ticks >> halvings);
+            _distance >>= halvings;
+            _lastSampleAt = now;
+            _lastDeepestAt = now;
+            changed = true;
+        }
+        var shallow = _time.GetElapsedTime(_lastDeepestAt, now);
+        if (shallow >= _options.ReorderDecayInterval)
+        {
+            for (var i = Math.Min(32, shallow.Ticks / _options.ReorderDecayInterval.Ticks); i > 0; i--)
+            {
+                _distance -= _distance / 8;
+            }
+            _lastDeepestAt = now;
+            changed = true;
+        }
+        if (changed)
+        {
+            Recompute();
+        }
+    }
+
+    private void Recompute()
+    {
+        var timeout = _lateness * 2;
+        _gapTimeout = timeout < _options.MinReorderTimeout ? _options.MinReorderTimeout
+            : timeout > _options.MaxReorderTimeout ? _options.MaxReorderTimeout
+            : timeout;
+        var depth = (_distance * 2 + DistanceScale - 1) / DistanceScale;
+        _depth = Math.Clamp(depth, Math.Min(_options.MinReorderDepth, _slots.Length), _slots.Length);
+        Publish();
+    }
+
+    private void Publish()
+    {
+        Interlocked.Exchange(ref Counters.GapTimeoutTicksField, _gapTimeout.Ticks);
+        Interlocked.Exchange(ref Counters.ReorderDepthField, _depth);
+    }
+
+    private long OldestHeldArrival()
+    {
+        var oldest = long.MaxValue;
+        var found = 0;
+        for (var i = 1; found < _buffered && i < _slots.Length; i++)
+        {
+            ref var slot = ref _slots[(_expected + (uint)i) & (uint)_slotMask];
+            if (slot.Occupied)
+            {
+                found++;
+                oldest = Math.Min(oldest, slot.ArrivedAt);
+            }
+        }
+        return oldest;
     }
 
     private void AckDue()
@@ -494,5 +764,5 @@ public sealed class GreWindow<TBuffer> : IDisposable
         _host.SendAckOnly(_ackPacket);
     }
 
-    private readonly record struct Slot(bool Occupied, TBuffer Buffer, int Offset, int Length);
+    private readonly record struct Slot(bool Occupied, TBuffer Buffer, int Offset, int Length, long ArrivedAt);
 }

@@ -48,6 +48,9 @@ public sealed class TunnelIntegrationTests(ITestOutputHelper output)
             Assert.Equal(Mppe128Stateless, session.GetProperty("mppe").GetString());
             Assert.True(session.GetProperty("bytesSent").GetInt64() > 0, $"{gateway.Name}: {session}");
             Assert.True(session.GetProperty("bytesReceived").GetInt64() > 0, $"{gateway.Name}: {session}");
+            // The GRE reorder buffer reports its adaptive gap timeout and depth (100 ms and 16 before any reordering).
+            var reorder = session.GetProperty("reorder");
+            Assert.True(reorder.GetProperty("gapTimeoutMs").GetInt64() > 0 && reorder.GetProperty("depth").GetInt64() > 0, $"{gateway.Name}: {session}");
         }
         Assert.Equal(clientAddress, Assert.Single(server.Sessions()).GetProperty("remoteAddress").GetString());
         output.WriteLine($"took {clock.Elapsed.TotalSeconds:0.0} s");

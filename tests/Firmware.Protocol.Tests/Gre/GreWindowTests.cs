@@ -103,9 +103,7 @@ public sealed class GreWindowTests
         _time.Advance(TimeSpan.FromMilliseconds(49));
         Assert.Equal([0u], _host.DeliveredTags);
         _time.Advance(TimeSpan.FromMilliseconds(1));
-        Assert.Equal([0u, 3u], _host.DeliveredTags); // 1 and 2 lost; 4 still awaited
-        Assert.Equal(2, window.Counters.Lost);
-        _time.Advance(TimeSpan.FromMilliseconds(50));
+        // 1 and 2 lost; 4 too, because 5 has waited its timeout as well (a burst of holes costs one timeout).
         Assert.Equal([0u, 3u, 5u], _host.DeliveredTags);
         Assert.Equal(3, window.Counters.Lost);
 
@@ -113,6 +111,7 @@ public sealed class GreWindowTests
         Assert.Equal(GreReceiveStatus.TooOld, Receive(window, 1));
         Assert.Equal(GreReceiveStatus.Duplicate, Receive(window, 3));
         Assert.Equal(1, window.Counters.TooOld);
+        Assert.Equal(1, window.Counters.LateAfterGiveUp);
         Assert.Equal(1, window.Counters.Duplicate);
     }
 
