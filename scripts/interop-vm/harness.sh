@@ -40,7 +40,7 @@
 #                                       gives up after $transfer_timeout s (default 120; a case may set it)
 # Variables: case_name, artifacts (artifacts/interop), vm_host_ip, vm_guest_ip, vm_tap, case_started_ms
 
-artifacts="$repo/artifacts/interop"
+artifacts=$interop_artifacts  # artifacts/interop, or artifacts/interop/<suite> for a later generation
 case_failures=()
 case_checks=0
 declare -A host_pids=()

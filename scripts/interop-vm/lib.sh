@@ -1,9 +1,15 @@
 # Shared settings and helpers for the interop VM scripts. Source it; it sets `repo` to the repository root.
-# Everything the VM leaves on disk lives under $repo/.vm/interop (ignored by git).
+# Everything the VM leaves on disk lives under $repo/.vm/interop (ignored by git), or $PGW_VM_DIR.
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 vm_scripts="$repo/scripts/interop-vm"
-vm_dir="${PGW_VM_DIR:-$repo/.vm/interop}"
+
+# Peer generations: each is a Debian suite whose pppd, pptpd, pptp-linux and kernel make one VM image. The
+# first is the default (its image in $PGW_VM_DIR, artifacts in artifacts/interop); every other one has its
+# image in $PGW_VM_DIR-<suite> and its artifacts in artifacts/interop/<suite>. PGW_GUEST_SUITE picks one for
+# build-image, boot, guest, run-case and shutdown; scripts/interop runs each generation in turn.
+interop_generations=(bookworm trixie)
+vm_base_dir="${PGW_VM_DIR:-$repo/.vm/interop}"
 
 # The network: one namespace on the host holding the tap; the guest sits on the other end of the tap.
 vm_netns="${PGW_NETNS:-pgw-interop}"
@@ -12,12 +18,30 @@ vm_host_ip=192.0.2.1
 vm_guest_ip=192.0.2.2
 vm_prefix=24
 
-# Files of the running VM.
-vm_pidfile="$vm_dir/run/qemu.pid"
-vm_console_log="$vm_dir/run/console.log"
-vm_command_socket="$vm_dir/run/command.sock"
-vm_kernel="$vm_dir/image/vmlinuz"
-vm_initrd="$vm_dir/image/initrd.zst"
+# Selects a generation: its image directory, the files of its running VM and where its cases' artifacts go.
+vm_select_generation() { # suite
+  local known
+  for known in "${interop_generations[@]}"; do
+    [ "$1" = "$known" ] || continue
+    guest_suite=$1
+    if [ "$guest_suite" = "${interop_generations[0]}" ]; then
+      vm_dir=$vm_base_dir
+      interop_artifacts="$repo/artifacts/interop"
+    else
+      vm_dir=$vm_base_dir-$guest_suite
+      interop_artifacts="$repo/artifacts/interop/$guest_suite"
+    fi
+    vm_pidfile="$vm_dir/run/qemu.pid"
+    vm_console_log="$vm_dir/run/console.log"
+    vm_command_socket="$vm_dir/run/command.sock"
+    vm_kernel="$vm_dir/image/vmlinuz"
+    vm_initrd="$vm_dir/image/initrd.zst"
+    return 0
+  done
+  printf 'error: unknown peer generation %s (known: %s)\n' "$1" "${interop_generations[*]}" >&2
+  exit 1
+}
+vm_select_generation "${PGW_GUEST_SUITE:-${interop_generations[0]}}"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 warn() { printf 'warning: %s\n' "$*" >&2; }

@@ -20,7 +20,9 @@
 #   --extra "PPPD OPTIONS"              appended to the pppd options (one line; e.g. "noipv6 mtu 1400")
 # Server only: --localip A --remoteip RANGE (pptpd.conf; default 10.0.0.1 / 10.0.0.2-9)
 # Client only: --server IP (default 192.0.2.1, the host), --netns NS (run in that guest namespace),
-#              --unit N (pppd unit: pppN), --linkname NAME (default pgw-client)
+#              --unit N (pppd unit: pppN), --linkname NAME (default pgw-client),
+#              --pptp-options "OPTIONS" (more pptp words, e.g. "--localbind 192.0.2.3"),
+#              --logfile FILE (pppd's log; default /var/log/pppd-client.log)
 
 guest_server_log=/var/log/pppd-server.log
 guest_client_log=/var/log/pppd-client.log
@@ -73,6 +75,7 @@ pkill -x "$peers" && sleep 0.3
 pkill -KILL -x "$peers"
 ip netns del pptpc 2>/dev/null
 ip link del pgw-v0 2>/dev/null
+ip -4 addr flush dev eth0 secondary 2>/dev/null
 tc qdisc del dev eth0 root 2>/dev/null
 tc qdisc del dev eth0 ingress 2>/dev/null
 ip link del ifb0 2>/dev/null
@@ -168,12 +171,15 @@ GUEST
 
 guest_pptp_client_start() {
   local server=$vm_host_ip netns="" unit="" linkname=pgw-client auth=mschap-v2 mppe=128 user=user password=password extra=""
+  local pptp_options="" logfile=$guest_client_log
   while (($#)); do
     case "$1" in
       --server) server=$2; shift 2 ;;
       --netns) netns=$2; shift 2 ;;
       --unit) unit=$2; shift 2 ;;
       --linkname) linkname=$2; shift 2 ;;
+      --pptp-options) pptp_options=$2; shift 2 ;;
+      --logfile) logfile=$2; shift 2 ;;
       --auth) auth=$2; shift 2 ;;
       --mppe) mppe=$2; shift 2 ;;
       --user) user=$2; shift 2 ;;
@@ -185,7 +191,7 @@ guest_pptp_client_start() {
   local options
   options=$(
     echo "# written by scripts/interop-vm/peers.sh (guest_pptp_client_start)"
-    echo "pty \"pptp $server --nolaunchpppd\""
+    echo "pty \"pptp $server --nolaunchpppd${pptp_options:+ $pptp_options}\""
     echo "name $user remotename pptpd user $user"
     echo "noauth nodefaultroute nobsdcomp nodeflate novj novjccomp"
     pppd_client_auth_options "$auth"
@@ -194,7 +200,7 @@ guest_pptp_client_start() {
     echo "linkname $linkname"
     # One try: a test wants the failure, not a redial loop.
     echo "maxfail 1"
-    echo "debug nodetach logfile $guest_client_log"
+    echo "debug nodetach logfile $logfile"
     [ -z "$extra" ] || echo "$extra"
   )
   local prefix=""
@@ -236,7 +242,7 @@ GUEST
 guest_peer_logs() {
   # pptpd's debug logs one "GRE: accepting packet #N" line per packet: counted, not printed.
   guest - <<GUEST
-for f in $guest_server_log $guest_client_log /var/log/messages; do
+for f in $guest_server_log $guest_client_log \$(ls /var/log/pppd-*.log 2>/dev/null | grep -vxF -e $guest_server_log -e $guest_client_log) /var/log/messages; do
   [ -s "\$f" ] || continue
   echo "---- guest: \$f ----"
   grep -v 'GRE: accepting packet' "\$f"

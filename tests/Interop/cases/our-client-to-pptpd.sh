@@ -6,6 +6,7 @@
 # given to guest_pptpd_start below; copy this file to make variations.
 case_description="our client (host) -> pptpd (guest): MS-CHAPv2 + MPPE-128, ping both ways, TCP with SHA-256"
 case_table="pptpd · our client dials|MS-CHAPv2|MPPE-128 stateless|up, traffic both ways (1 MiB TCP), clean hang-up"
+case_generations="bookworm trixie"
 source "$repo/tests/Interop/our-gateway.sh"
 
 run_case() {

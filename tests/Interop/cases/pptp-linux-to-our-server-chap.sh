@@ -2,6 +2,7 @@
 # CHAP-MD5 gives no MPPE keys: pppd runs nomppe and ours has mppe.required false; the data goes in clear.
 case_description="pptp-linux -> our server: CHAP-MD5, no MPPE, ping both ways, TCP with SHA-256"
 case_table="pptp-linux · dials our server|CHAP-MD5|off|up, traffic both ways"
+case_generations="bookworm trixie"
 source "$repo/tests/Interop/our-gateway.sh"
 peer_auth=chap
 peer_mppe=none

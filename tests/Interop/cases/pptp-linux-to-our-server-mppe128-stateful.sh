@@ -2,6 +2,7 @@
 # (allowStateless false): as the authoritative end it Naks pppd's stateless request to stateful.
 case_description="pptp-linux -> our server: MS-CHAPv2 + MPPE-128 stateful, ping both ways, TCP with SHA-256"
 case_table="pptp-linux · dials our server|MS-CHAPv2|MPPE-128 stateful|up, traffic both ways"
+case_generations="bookworm trixie"
 source "$repo/tests/Interop/our-gateway.sh"
 peer_mppe=stateful
 our_mppe_stateful=true

@@ -4,6 +4,7 @@
 #   host (namespace pgw-interop) 192.0.2.1: pptp-gateway run --config <server config>; tunnel 10.0.1.1 <-> pool
 case_description="pptp-linux (guest) -> our server (host): MS-CHAPv2 + MPPE-128, ping both ways, TCP with SHA-256"
 case_table="pptp-linux · dials our server|MS-CHAPv2|MPPE-128 stateless|up, traffic both ways (1 MiB TCP), clean hang-up"
+case_generations="bookworm trixie"
 source "$repo/tests/Interop/our-gateway.sh"
 
 run_case() {
