@@ -142,16 +142,23 @@ internal static class Program
 
     private static void Fill(Span<byte> destination) => destination.Fill(0x5A);
 
-    /// <summary>The most routes and DNS servers there can be, so every option the reply can hold is written.</summary>
-    private static readonly DhcpInformResponder DhcpResponder = new(IPAddress.Parse("192.168.100.1"),
-        Enumerable.Range(0, DhcpInformResponder.MaxRoutes).Select(i => new IPNetwork(new IPAddress([10, (byte)i, 0, 0]), 16)).ToList(),
-        [IPAddress.Parse("192.0.2.53"), IPAddress.Parse("192.0.2.54")]);
+    /// <summary>
+    /// The responder with the most routes and DNS servers there can be, so every option the reply can hold is
+    /// written. Its own class, so it is made on the first input, not in Program's static constructor: that runs
+    /// before SharpFuzz has mapped AFL's coverage memory, and instrumented code run then faults in every target.
+    /// </summary>
+    private static class DhcpTarget
+    {
+        public static readonly DhcpInformResponder Responder = new(IPAddress.Parse("192.168.100.1"),
+            Enumerable.Range(0, DhcpInformResponder.MaxRoutes).Select(i => new IPNetwork(new IPAddress([10, (byte)i, 0, 0]), 16)).ToList(),
+            [IPAddress.Parse("192.0.2.53"), IPAddress.Parse("192.0.2.54")]);
 
-    private static readonly byte[] DhcpReply = new byte[DhcpInformResponder.MaxReplyLength];
+        public static readonly byte[] Reply = new byte[DhcpInformResponder.MaxReplyLength];
+    }
 
     private static void Dhcp(byte[] data)
     {
-        var length = DhcpResponder.TryAnswer(data, DhcpReply);
+        var length = DhcpTarget.Responder.TryAnswer(data, DhcpTarget.Reply);
         if (length is < 0 or > DhcpInformResponder.MaxReplyLength)
         {
             throw new InvalidOperationException($"reply length {length} outside 0..{DhcpInformResponder.MaxReplyLength}");
