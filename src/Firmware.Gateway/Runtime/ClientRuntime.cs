@@ -279,10 +279,6 @@ internal sealed partial class ClientRuntime : ITunnelSessionHost, IControlChanne
         return null;
     }
 
-    public void OnEstablished(ControlChannel channel)
-    {
-    }
-
     public void OnChannelClosed(ControlChannel channel, string reason) => _context.SharedChannels.Remove(channel.Peer, channel);
 
     public void OnGreBlocked(TunnelSession session)

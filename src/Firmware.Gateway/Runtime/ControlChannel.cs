@@ -28,9 +28,6 @@ public interface IControlChannelHost
     /// </summary>
     TunnelSession? AdmitCall(ControlChannel channel, OutgoingCallRequest request, out PptpCallDecision refusal);
 
-    /// <summary>The control connection is established (a client places its calls now).</summary>
-    void OnEstablished(ControlChannel channel);
-
     /// <summary>The control connection is gone; every call it carried has been told.</summary>
     void OnChannelClosed(ControlChannel channel, string reason);
 }
@@ -305,7 +302,6 @@ public sealed partial class ControlChannel : IPptpControlHost
         {
             PlaceQueuedCalls();
         }
-        _host.OnEstablished(this);
     }
 
     void IPptpControlHost.OnClosed(PptpControlConnection connection, PptpTeardownReason reason)

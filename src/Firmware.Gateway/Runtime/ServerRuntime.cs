@@ -326,10 +326,6 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IControlChanne
         return session;
     }
 
-    public void OnEstablished(ControlChannel channel)
-    {
-    }
-
     public void OnChannelClosed(ControlChannel channel, string reason)
     {
         lock (_gate)
