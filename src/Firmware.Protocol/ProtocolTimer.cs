@@ -5,6 +5,10 @@ namespace Firmware.Protocol;
 /// (a fake one in tests); where the callback runs is the host's choice: <paramref name="dispatch"/> posts it
 /// into the owning session's loop so state machines never see a second thread. A callback that was already
 /// posted when the timer was stopped or restarted is dropped, so a stale timeout never reaches a state machine.
+/// The platform timer is moved lazily: a stop leaves it armed (its expiry finds nothing running and does
+/// nothing) and a later deadline waits for it to fire and re-arms for what is left, so the GRE window's ack
+/// timer, started and stopped for nearly every packet, touches the runtime's timer queue a few times a second
+/// instead of twice per packet.
 /// </summary>
 public sealed class ProtocolTimer : IDisposable
 {
@@ -16,6 +20,8 @@ public sealed class ProtocolTimer : IDisposable
     private long _generation;
     private long _startedAt;
     private TimeSpan _dueIn;
+    /// <summary>When the platform timer fires (a timestamp), or <see cref="long.MaxValue"/> when it is not armed.</summary>
+    private long _armedUntil = long.MaxValue;
     private bool _disposed;
 
     /// <param name="time">The time source.</param>
@@ -45,8 +51,14 @@ public sealed class ProtocolTimer : IDisposable
             dueIn = dueIn < TimeSpan.Zero ? TimeSpan.Zero : dueIn;
             _startedAt = _time.GetTimestamp();
             _dueIn = dueIn;
+            var deadline = _startedAt + TimestampTicks(dueIn);
+            if (_armedUntil <= deadline)
+            {
+                return; // it fires first and re-arms for what is left (OnExpired)
+            }
             _timer ??= _time.CreateTimer(static s => ((ProtocolTimer)s!).OnExpired(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
             _timer.Change(dueIn, Timeout.InfiniteTimeSpan);
+            _armedUntil = deadline;
         }
     }
 
@@ -57,7 +69,6 @@ public sealed class ProtocolTimer : IDisposable
         {
             _generation++;
             IsRunning = false;
-            _timer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         }
     }
 
@@ -70,6 +81,7 @@ public sealed class ProtocolTimer : IDisposable
             IsRunning = false;
             _timer?.Dispose();
             _timer = null;
+            _armedUntil = long.MaxValue;
         }
     }
 
@@ -78,6 +90,7 @@ public sealed class ProtocolTimer : IDisposable
         long generation;
         lock (_gate)
         {
+            _armedUntil = long.MaxValue;
             if (!IsRunning || _disposed)
             {
                 return;
@@ -89,6 +102,7 @@ public sealed class ProtocolTimer : IDisposable
             if (remaining > TimeSpan.Zero)
             {
                 _timer?.Change(remaining, Timeout.InfiniteTimeSpan);
+                _armedUntil = _time.GetTimestamp() + TimestampTicks(remaining);
                 return;
             }
             generation = _generation;
@@ -103,6 +117,9 @@ public sealed class ProtocolTimer : IDisposable
             _dispatch(() => RunIfCurrent(generation));
         }
     }
+
+    private long TimestampTicks(TimeSpan duration) =>
+        (long)(duration.Ticks * ((double)_time.TimestampFrequency / TimeSpan.TicksPerSecond));
 
     private void RunIfCurrent(long generation)
     {

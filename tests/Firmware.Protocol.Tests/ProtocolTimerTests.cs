@@ -105,6 +105,42 @@ public sealed class ProtocolTimerTests
         Assert.Equal(1, fired);
     }
 
+    [Fact]
+    public void A_timer_started_and_stopped_for_every_packet_leaves_the_platform_timer_alone()
+    {
+        // The GRE window's ack timer: started when a packet arrives, stopped when the ack rides on the next send.
+        var time = new EarlyTimerProvider();
+        var fired = 0;
+        using var timer = new ProtocolTimer(time, () => fired++);
+
+        for (var i = 0; i < 1000; i++)
+        {
+            timer.Start(TimeSpan.FromMilliseconds(100));
+            time.Elapse(TimeSpan.FromTicks(100)); // 10 µs
+            timer.Stop();
+        }
+        Assert.Equal(1, time.Changes);
+
+        timer.Start(TimeSpan.FromMilliseconds(100)); // due at 110 ms; the platform timer fires at 100 ms
+        time.Elapse(TimeSpan.FromMilliseconds(90));
+        time.FireNow();
+        Assert.Equal(0, fired);
+        Assert.Equal(TimeSpan.FromMilliseconds(10), time.LastDueTime);
+        time.Elapse(TimeSpan.FromMilliseconds(10));
+        time.FireNow();
+        Assert.Equal(1, fired);
+
+        // A stopped timer's platform expiry does nothing; an earlier deadline than the armed one moves it.
+        timer.Start(TimeSpan.FromSeconds(3));
+        timer.Stop();
+        time.FireNow();
+        Assert.Equal(1, fired);
+        timer.Start(TimeSpan.FromSeconds(3));
+        timer.Start(TimeSpan.FromSeconds(1));
+        Assert.Equal(TimeSpan.FromSeconds(1), time.LastDueTime);
+        Assert.Equal(5, time.Changes);
+    }
+
     /// <summary>
     /// A time provider whose one timer fires only when told, whatever the clock says; its wall clock can step
     /// apart from its monotonic one, as a board's does when time sync arrives.
@@ -118,6 +154,9 @@ public sealed class ProtocolTimerTests
         private TimeSpan _wallOffset;
 
         public TimeSpan LastDueTime { get; private set; }
+
+        /// <summary>How often the platform timer was moved.</summary>
+        public int Changes { get; private set; }
 
         public void Elapse(TimeSpan duration) => _monotonic += duration;
 
@@ -143,6 +182,7 @@ public sealed class ProtocolTimerTests
             public bool Change(TimeSpan dueTime, TimeSpan period)
             {
                 owner.LastDueTime = dueTime;
+                owner.Changes++;
                 return true;
             }
 
