@@ -8,7 +8,9 @@ namespace Firmware.Platform.Tun;
 
 /// <summary>
 /// A Linux TUN device (/dev/net/tun, IFF_TUN | IFF_NO_PI): raw IP packets, no packet-information header.
-/// The reader blocks in poll() on the device and an eventfd, so <see cref="Dispose"/> wakes it promptly.
+/// The descriptor is non-blocking: a read takes the next packet straight away while the kernel has one
+/// queued (one system call per packet under load) and only an empty queue sends the reader to poll() on the
+/// device and an eventfd, so <see cref="Dispose"/> wakes it promptly.
 /// The interface lives as long as this object (it is not persistent).
 /// </summary>
 public sealed unsafe class TunDevice : ITunDevice
@@ -47,7 +49,7 @@ public sealed unsafe class TunDevice : ITunDevice
         int fd;
         fixed (byte* path = "/dev/net/tun\0"u8)
         {
-            fd = open(path, O_RDWR | O_CLOEXEC, default(mode_t));
+            fd = open(path, O_RDWR | O_CLOEXEC | O_NONBLOCK, default(mode_t));
         }
         if (fd < 0)
         {
@@ -79,30 +81,9 @@ public sealed unsafe class TunDevice : ITunDevice
     public int Read(Span<byte> buffer)
     {
         var fds = stackalloc pollfd[2];
-        while (Volatile.Read(ref _closed) == 0)
+        fixed (byte* p = buffer)
         {
-            fds[0] = new pollfd { fd = _fd, events = POLLIN };
-            fds[1] = new pollfd { fd = _wakeFd, events = POLLIN };
-            var ready = poll(fds, 2, -1);
-            if (ready < 0)
-            {
-                if (errno == EINTR)
-                {
-                    continue;
-                }
-                return -1;
-            }
-            const int Failed = 0x008 | 0x010 | 0x020; // POLLERR | POLLHUP | POLLNVAL
-            if (fds[1].revents != 0 || (fds[0].revents & Failed) != 0)
-            {
-                return -1;
-            }
-            if ((fds[0].revents & POLLIN) == 0)
-            {
-                continue;
-            }
-
-            fixed (byte* p = buffer)
+            while (Volatile.Read(ref _closed) == 0)
             {
                 var n = (long)read(_fd, p, (size_t)buffer.Length);
                 if (n >= 0)
@@ -110,12 +91,31 @@ public sealed unsafe class TunDevice : ITunDevice
                     return (int)n;
                 }
                 var e = errno;
-                if (e == EINTR || e == EAGAIN)
+                if (e == EINTR)
                 {
                     continue;
                 }
-                // EFAULT/EBADFD: the interface was deleted under us.
-                return -1;
+                if (e != EAGAIN)
+                {
+                    return -1; // EFAULT/EBADFD: the interface was deleted under us
+                }
+
+                fds[0] = new pollfd { fd = _fd, events = POLLIN };
+                fds[1] = new pollfd { fd = _wakeFd, events = POLLIN };
+                var ready = poll(fds, 2, -1);
+                if (ready < 0)
+                {
+                    if (errno == EINTR)
+                    {
+                        continue;
+                    }
+                    return -1;
+                }
+                const int Failed = 0x008 | 0x010 | 0x020; // POLLERR | POLLHUP | POLLNVAL
+                if (fds[1].revents != 0 || (fds[0].revents & Failed) != 0)
+                {
+                    return -1;
+                }
             }
         }
         return -1;
