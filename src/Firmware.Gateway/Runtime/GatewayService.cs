@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using Firmware.Gateway.Configuration;
 using Firmware.Gateway.Logging;
 using Firmware.Gateway.Status;
+using Firmware.Platform.Gre;
 using Firmware.Platform.Linux;
 using Firmware.Platform.Netlink;
 using Firmware.Platform.Tun;
@@ -79,7 +80,7 @@ internal sealed partial class GatewayService : IAsyncDisposable
     {
         var netlink = new RouteNetlink();
         var pool = new PacketBufferPool();
-        var gre = new GreMultiplexer(new RawGreTransport(null), pool);
+        var gre = new GreMultiplexer(new RawGreSocket(), pool);
         _context = new GatewayContext
         {
             Time = _time,

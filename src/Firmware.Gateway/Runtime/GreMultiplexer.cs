@@ -1,63 +1,39 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 using Firmware.Platform.Gre;
 using Firmware.Protocol.Gre;
 
 namespace Firmware.Gateway.Runtime;
 
-/// <summary>Sends GRE packets; the seam that lets whole gateways run in one test process.</summary>
-public interface IGreTransport : IDisposable
-{
-    void Send(ReadOnlySpan<byte> grePacket, SocketAddress peer);
-
-    ValueTask<(bool Ok, GreDatagram Datagram)> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken);
-}
-
-/// <summary>The raw IP-protocol-47 socket as an <see cref="IGreTransport"/>.</summary>
-public sealed class RawGreTransport(IPAddress? localAddress) : IGreTransport
-{
-    private readonly RawGreSocket _socket = new(localAddress);
-
-    public void Send(ReadOnlySpan<byte> grePacket, SocketAddress peer)
-    {
-        try
-        {
-            _socket.Send(grePacket, peer);
-        }
-        catch (SocketException)
-        {
-            // Unreachable peer or full socket buffer: the packet is lost, as on a wire; PPP and TCP recover.
-        }
-    }
-
-    public ValueTask<(bool Ok, GreDatagram Datagram)> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
-        => _socket.ReceiveAsync(buffer, cancellationToken);
-
-    public void Dispose() => _socket.Dispose();
-}
-
 /// <summary>A session's registration with the GRE reader: where its packets go.</summary>
 public interface IGreReceiver
 {
-    /// <summary>Takes ownership of <paramref name="buffer"/> on true.</summary>
-    bool PostGre(byte[] buffer, int offset, int length);
+    /// <summary>
+    /// A GRE packet for this session: the datagram at buffer[offset..+length], its header already decoded into
+    /// <paramref name="packet"/> (payload offset relative to the buffer). Takes ownership of the buffer on true.
+    /// </summary>
+    bool PostGre(byte[] buffer, in GrePacket packet);
 }
 
 /// <summary>
-/// The one GRE reader loop shared by every session: receives each datagram into a pooled buffer, checks the
-/// IP and GRE headers, and hands it to the session registered for (source address, call ID). GRE from any
-/// other address or with any other call ID is dropped and counted: a third party cannot inject into a tunnel
-/// by guessing a call ID unless it also spoofs the peer's address.
+/// The one GRE reader shared by every session: a thread of its own receives batches of datagrams into pooled
+/// buffers, checks the IP and GRE headers once, and hands each packet, decoded, to the session registered for
+/// (source address, call ID). GRE from any other address or with any other call ID is dropped and counted: a
+/// third party cannot inject into a tunnel by guessing a call ID unless it also spoofs the peer's address.
 /// </summary>
 public sealed class GreMultiplexer : IAsyncDisposable
 {
+    /// <summary>Datagrams one receive may take.</summary>
+    public const int BatchSize = 32;
+
     private readonly IGreTransport _transport;
     private readonly PacketBufferPool _pool;
     private readonly ConcurrentDictionary<(uint Peer, ushort CallId), IGreReceiver> _sessions = new();
-    private readonly CancellationTokenSource _stop = new();
-    private Task? _loop;
+    private readonly Thread _reader;
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile bool _stopping;
     private long _received;
+    private long _batches;
     private long _unknownSession;
     private long _overflow;
 
@@ -65,11 +41,15 @@ public sealed class GreMultiplexer : IAsyncDisposable
     {
         _transport = transport;
         _pool = pool;
+        _reader = new Thread(ReceiveLoop) { IsBackground = true, Name = "gre-reader" };
     }
 
     public GreDropCounters Drops { get; } = new();
 
     public long Received => Interlocked.Read(ref _received);
+
+    /// <summary>Receive calls that returned datagrams: Received / ReceiveBatches is the batching achieved.</summary>
+    public long ReceiveBatches => Interlocked.Read(ref _batches);
 
     /// <summary>Datagrams from an unknown (address, call ID): foreign or stale traffic.</summary>
     public long UnknownSession => Interlocked.Read(ref _unknownSession);
@@ -79,10 +59,10 @@ public sealed class GreMultiplexer : IAsyncDisposable
 
     public IGreTransport Transport => _transport;
 
-    public void Start() => _loop = Task.Run(() => ReceiveLoopAsync(_stop.Token));
+    public void Start() => _reader.Start();
 
     /// <summary>True while the receive loop runs (the watchdog asks).</summary>
-    public bool IsRunning => _loop is { IsCompleted: false };
+    public bool IsRunning => _reader.IsAlive && !_stopped.Task.IsCompleted;
 
     public bool Register(IPAddress peer, ushort localCallId, IGreReceiver receiver)
         => _sessions.TryAdd((RawGreSocket.AddressKey(peer), localCallId), receiver);
@@ -91,77 +71,110 @@ public sealed class GreMultiplexer : IAsyncDisposable
     public bool IsRegistered(IPAddress peer, ushort localCallId)
         => _sessions.ContainsKey((RawGreSocket.AddressKey(peer), localCallId));
 
+    /// <summary>Sessions listening now (a finished gateway has none left).</summary>
+    public int Registrations => _sessions.Count;
+
     public void Unregister(IPAddress peer, ushort localCallId)
         => _sessions.TryRemove((RawGreSocket.AddressKey(peer), localCallId), out _);
 
-    private async Task ReceiveLoopAsync(CancellationToken cancellationToken)
+    private void ReceiveLoop()
     {
-        byte[]? buffer = null;
-        while (!cancellationToken.IsCancellationRequested)
+        var batch = new GreReceiveBatch(BatchSize);
+        try
         {
-            buffer ??= _pool.Rent();
-            if (buffer is null)
+            while (!_stopping)
             {
-                Interlocked.Increment(ref _overflow);
-                await Task.Delay(1, cancellationToken).ConfigureAwait(false);
-                continue;
-            }
-
-            bool ok;
-            GreDatagram datagram;
-            try
-            {
-                (ok, datagram) = await _transport.ReceiveAsync(buffer, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
-            {
-                break;
-            }
-            catch (SocketException)
-            {
-                continue;
-            }
-
-            Interlocked.Increment(ref _received);
-            if (!ok)
-            {
-                Drops.Increment(GreDropReason.TooShort);
-                continue;
-            }
-            var span = buffer.AsSpan(datagram.Offset, datagram.Length);
-            if (!GreCodec.TryDecode(span, out var packet, out var reason))
-            {
-                Drops.Increment(reason);
-                continue;
-            }
-            if (!_sessions.TryGetValue((datagram.Source, packet.CallId), out var session))
-            {
-                Interlocked.Increment(ref _unknownSession);
-                continue;
-            }
-            if (session.PostGre(buffer, datagram.Offset, datagram.Length))
-            {
-                buffer = null; // the session owns it now
-            }
-            else
-            {
-                Interlocked.Increment(ref _overflow);
+                if (!Refill(batch))
+                {
+                    Interlocked.Increment(ref _overflow);
+                    Thread.Sleep(1); // every buffer is in use: let the sessions catch up
+                    continue;
+                }
+                var count = _transport.Receive(batch);
+                if (count < 0)
+                {
+                    break;
+                }
+                if (count == 0)
+                {
+                    continue;
+                }
+                Interlocked.Add(ref _received, count);
+                Interlocked.Increment(ref _batches);
+                for (var i = 0; i < count; i++)
+                {
+                    Dispatch(batch, i);
+                }
             }
         }
-        if (buffer is not null)
+        finally
         {
-            _pool.Return(buffer);
+            for (var i = 0; i < batch.Capacity; i++)
+            {
+                if (batch.Buffer(i) is { } buffer)
+                {
+                    _pool.Return(buffer);
+                    batch.Take(i);
+                }
+            }
+            _stopped.TrySetResult();
+        }
+    }
+
+    /// <summary>Gives every empty slot a buffer; false if not even the first could have one.</summary>
+    private bool Refill(GreReceiveBatch batch)
+    {
+        for (var i = 0; i < batch.Capacity; i++)
+        {
+            if (batch.Buffer(i) is not null)
+            {
+                continue;
+            }
+            if (_pool.Rent() is not { } buffer)
+            {
+                return i > 0;
+            }
+            batch.SetBuffer(i, buffer);
+        }
+        return true;
+    }
+
+    private void Dispatch(GreReceiveBatch batch, int index)
+    {
+        var datagram = batch.Datagram(index);
+        if (!RawGreSocket.TryLocateGre(datagram, out var located))
+        {
+            Drops.Increment(GreDropReason.TooShort);
+            return;
+        }
+        if (!GreCodec.TryDecode(datagram.Slice(located.Offset, located.Length), out var packet, out var reason))
+        {
+            Drops.Increment(reason);
+            return;
+        }
+        if (!_sessions.TryGetValue((located.Source, packet.CallId), out var session))
+        {
+            Interlocked.Increment(ref _unknownSession);
+            return;
+        }
+        var buffer = batch.Buffer(index)!;
+        if (session.PostGre(buffer, packet with { PayloadOffset = packet.PayloadOffset + located.Offset }))
+        {
+            batch.Take(index); // the session owns it now
+        }
+        else
+        {
+            Interlocked.Increment(ref _overflow);
         }
     }
 
     public async ValueTask DisposeAsync()
     {
-        await _stop.CancelAsync().ConfigureAwait(false);
+        _stopping = true;
         _transport.Dispose();
-        if (_loop is not null)
+        if (_reader.IsAlive)
         {
-            await _loop.ConfigureAwait(false);
+            await _stopped.Task.ConfigureAwait(false);
         }
-        _stop.Dispose();
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using Firmware.Platform.Gre;
 using Firmware.Platform.Linux;
 using Firmware.Protocol;
 using Firmware.Protocol.Ccp;
@@ -79,6 +80,8 @@ public interface ITunnelSessionHost
 /// One PPTP tunnel: a call on a <see cref="ControlChannel"/>, its GRE window and its PPP session (with
 /// authentication and MPPE), all driven by one <see cref="SessionLoop"/>. Nothing here is touched from any
 /// other thread: the control connection, the GRE reader, the TUN reader and timers post into the loop.
+/// GRE leaves in batches: what the loop sends while it works through a batch of its queue goes out in one
+/// sendmmsg when the batch is done; a data packet leaves in the very buffer the TUN reader filled.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "The session's own loop disposes its parts when it ends (FinishLoop); no other thread may.")]
 public sealed partial class TunnelSession : IGreWindowHost<byte[]>, IPppSessionOutput, IGreReceiver
@@ -90,7 +93,7 @@ public sealed partial class TunnelSession : IGreWindowHost<byte[]>, IPppSessionO
     private readonly PacketBufferPool _pool;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly SessionLoop _loop = new();
+    private readonly SessionLoop _loop;
     private readonly ProtocolTimer? _loginDeadline;
     private ProtocolTimer? _greWatch;
     private ushort _mssLimit4, _mssLimit6;
@@ -102,9 +105,15 @@ public sealed partial class TunnelSession : IGreWindowHost<byte[]>, IPppSessionO
     private GreWindow<byte[]>? _window;
     private PppSession? _ppp;
     private IPppEncryptionLayer? _encryption;
-    private SocketAddress? _peerSocketAddress;
+    private readonly uint _peerKey;
+    private bool _peerConnected;
     private bool _registered;
-    private readonly Queue<(byte[] Buffer, int Offset, int Length)> _early = new();
+    private readonly GreSendBatch _sends = new(SendBatchSize);
+    /// <summary>The TUN packet being sent now; its GRE packet joins the batch in this same buffer.</summary>
+    private byte[]? _outbound;
+    private bool _outboundQueued;
+    private const int SendBatchSize = 32;
+    private readonly Queue<(byte[] Buffer, GrePacket Packet)> _early = new();
     private const int MaxEarlyPackets = 8;
     private bool _closed;
     private long _bytesSent, _bytesReceived, _packetsSent, _packetsReceived;
@@ -124,6 +133,9 @@ public sealed partial class TunnelSession : IGreWindowHost<byte[]>, IPppSessionO
         _logger = logger;
         Peer = channel.Peer;
         Local = channel.Local;
+        _peerKey = RawGreSocket.AddressKey(Peer);
+        // A thread of its own (see SessionLoop); the kernel shows the first 15 characters of its name.
+        _loop = new SessionLoop($"pptp {options.Name}");
         StartedAt = time.GetUtcNow();
         StartedTimestamp = time.GetTimestamp();
         if (options.LoginDeadline is { } deadline)
@@ -261,7 +273,7 @@ public sealed partial class TunnelSession : IGreWindowHost<byte[]>, IPppSessionO
     /// </summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        var loop = _loop.RunAsync(Handle, OnLoopError);
+        var loop = _loop.RunAsync(Handle, OnLoopError, FlushSends);
         using (cancellationToken.Register(() => Post(() => Shutdown("service stopping"))))
         {
             if (_loginDeadline is not null)
@@ -298,7 +310,7 @@ public sealed partial class TunnelSession : IGreWindowHost<byte[]>, IPppSessionO
     /// <summary>From the TUN reader: an IP packet at buffer[HeaderRoom..]. Takes ownership on true.</summary>
     public bool PostTun(byte[] buffer, int offset, int length) => _loop.PostPacket(SessionWorkKind.TunPacket, buffer, offset, length);
 
-    public bool PostGre(byte[] buffer, int offset, int length) => _loop.PostPacket(SessionWorkKind.GrePacket, buffer, offset, length);
+    public bool PostGre(byte[] buffer, in GrePacket packet) => _loop.PostGre(buffer, packet);
 
     private void OnLoopError(Exception error)
     {
@@ -314,7 +326,7 @@ public sealed partial class TunnelSession : IGreWindowHost<byte[]>, IPppSessionO
                 work.Action!();
                 break;
             case SessionWorkKind.GrePacket:
-                HandleGre(work.Buffer!, work.Offset, work.Length);
+                HandleGre(work.Buffer!, work.Gre);
                 break;
             case SessionWorkKind.TunPacket:
                 HandleTun(work.Buffer!, work.Offset, work.Length);
@@ -325,23 +337,23 @@ public sealed partial class TunnelSession : IGreWindowHost<byte[]>, IPppSessionO
         }
     }
 
-    private void HandleGre(byte[] buffer, int offset, int length)
+    private void HandleGre(byte[] buffer, in GrePacket packet)
     {
         _greFromPeer = true;
         if (_window is null && !_closed && _early.Count < MaxEarlyPackets)
         {
             // The server may send LCP right behind its Outgoing-Call-Reply, before we have read the reply:
             // hold those few packets until the call is connected rather than wait 3 s for a retransmission.
-            _early.Enqueue((buffer, offset, length));
+            _early.Enqueue((buffer, packet));
             return;
         }
-        if (_window is null || _closed || !GreCodec.TryDecode(buffer.AsSpan(offset, length), out var packet, out _))
+        if (_window is null || _closed)
         {
             Interlocked.Increment(ref _decodeDrops);
             _pool.Return(buffer);
             return;
         }
-        _window.OnPacket(packet with { PayloadOffset = packet.PayloadOffset + offset }, buffer);
+        _window.OnPacket(packet, buffer);
     }
 
     private void HandleTun(byte[] buffer, int offset, int length)
@@ -355,12 +367,18 @@ public sealed partial class TunnelSession : IGreWindowHost<byte[]>, IPppSessionO
         }
         var protocol = (buffer[offset] >> 4) == 6 ? PppProtocol.Ipv6 : PppProtocol.Ipv4;
         ClampMss(buffer.AsSpan(offset, length));
+        _outbound = buffer;
+        _outboundQueued = false;
         if (ppp.TrySendPacket(protocol, buffer, offset, length))
         {
             Interlocked.Increment(ref _packetsSent);
             Interlocked.Add(ref _bytesSent, length);
         }
-        _pool.Return(buffer);
+        _outbound = null;
+        if (!_outboundQueued)
+        {
+            _pool.Return(buffer);
+        }
     }
 
     // ---- IGreWindowHost: payloads leave the window in order ----
@@ -393,6 +411,13 @@ public sealed partial class TunnelSession : IGreWindowHost<byte[]>, IPppSessionO
         if (status != GreSendStatus.Ready)
         {
             Interlocked.Increment(ref _greSendDrops);
+            return;
+        }
+        if (_outbound is { } outbound && buffer.Overlaps(outbound, out var start) && start == 0 && _peerConnected)
+        {
+            // The data path: the packet leaves in the TUN reader's buffer, which the batch now owns.
+            QueueSend(outbound, packetOffset, packetLength);
+            _outboundQueued = true;
             return;
         }
         SendGre(buffer.Slice(packetOffset, packetLength));
@@ -473,11 +498,50 @@ public sealed partial class TunnelSession : IGreWindowHost<byte[]>, IPppSessionO
         _host.OnIpv6Up(this, Negotiated);
     }
 
+    /// <summary>A control frame or an ack: copied into a pooled buffer so it leaves with the batch, in order.</summary>
     private void SendGre(ReadOnlySpan<byte> packet)
     {
-        if (_peerSocketAddress is not null)
+        if (!_peerConnected)
         {
-            _gre.Transport.Send(packet, _peerSocketAddress);
+            return;
+        }
+        if (packet.Length > PacketBufferPool.BufferSize || _pool.Rent() is not { } copy)
+        {
+            FlushSends();
+            _gre.Transport.Send(packet, _peerKey);
+            return;
+        }
+        packet.CopyTo(copy);
+        QueueSend(copy, 0, packet.Length);
+    }
+
+    private void QueueSend(byte[] buffer, int offset, int length)
+    {
+        if (_sends.IsFull)
+        {
+            FlushSends();
+        }
+        _sends.Add(buffer, offset, length, _peerKey);
+    }
+
+    /// <summary>After each batch of the loop's work: everything it sent leaves in one go, and the buffers go back.</summary>
+    private void FlushSends()
+    {
+        if (_sends.Count == 0)
+        {
+            return;
+        }
+        try
+        {
+            _gre.Transport.Send(_sends);
+        }
+        finally
+        {
+            for (var i = 0; i < _sends.Count; i++)
+            {
+                _pool.Return(_sends.Buffer(i));
+            }
+            _sends.Clear();
         }
     }
 
@@ -506,7 +570,7 @@ public sealed partial class TunnelSession : IGreWindowHost<byte[]>, IPppSessionO
             _channel.OnTunnelEnded(call, endConnection: true);
             return;
         }
-        _peerSocketAddress = new IPEndPoint(Peer, 0).Serialize();
+        _peerConnected = true;
         _window = new GreWindow<byte[]>(this, parameters.PeerCallId,
             _options.GreWindow with { PeerReceiveWindow = parameters.PeerReceiveWindow, LocalReceiveWindow = parameters.LocalReceiveWindow }, _time, Dispatch);
         _registered = _registered || _gre.Register(Peer, parameters.LocalCallId, this);
@@ -525,7 +589,7 @@ public sealed partial class TunnelSession : IGreWindowHost<byte[]>, IPppSessionO
         _ppp.Start();
         while (_early.TryDequeue(out var early))
         {
-            HandleGre(early.Buffer, early.Offset, early.Length);
+            HandleGre(early.Buffer, early.Packet);
         }
     });
 
@@ -589,6 +653,7 @@ public sealed partial class TunnelSession : IGreWindowHost<byte[]>, IPppSessionO
 
     private void FinishLoop()
     {
+        FlushSends(); // the Terminate-Request and the last acks still leave
         while (_early.TryDequeue(out var early))
         {
             _pool.Return(early.Buffer);

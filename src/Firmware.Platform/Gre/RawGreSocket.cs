@@ -1,8 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
-using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using Firmware.Platform.Linux;
-using Tmds.Linux;
 
 namespace Firmware.Platform.Gre;
 
@@ -17,44 +16,229 @@ public readonly record struct GreDatagram(uint Source, int Offset, int Length);
 /// The one raw IP-protocol-47 socket that all sessions share. The kernel hands raw IPv4 sockets the whole
 /// datagram, IP header included; the header is skipped in place, so the caller demultiplexes by
 /// (source address, call ID) with no copy and no allocation. Sending lets the kernel write the IP header.
+/// Receives and sends go in batches (recvmmsg, sendmmsg) straight on the descriptor, not through .NET's
+/// socket engine: the reader is a thread of its own that blocks in the kernel, so a datagram costs neither an
+/// epoll wake-up nor a thread-pool hop, and a burst costs one system call.
 /// </summary>
-public sealed class RawGreSocket : IDisposable
+public sealed unsafe class RawGreSocket : IGreTransport
 {
     public const int GreProtocol = 47;
-    private readonly Socket _socket;
+
+    /// <summary>How long a blocked receive waits before it returns 0 so its caller can look at a stop flag.</summary>
+    private const int ReceiveTimeoutMilliseconds = 500;
+
+    private readonly FileDescriptor _fd;
+    private long _sendFailures;
 
     /// <param name="localAddress">Bind to this address (the control connection's local address), or null for any.</param>
     public RawGreSocket(IPAddress? localAddress = null)
     {
-        // .NET's ProtocolType mapping does not pass 47 through, so the descriptor is made directly and wrapped.
-        var fd = LibC.socket(LibC.AF_INET, LibC.SOCK_RAW | LibC.SOCK_CLOEXEC, GreProtocol);
+        var fd = MessageNative.Socket(MessageNative.AfInet, MessageNative.SockRaw | MessageNative.SockCloexec, GreProtocol);
         if (fd < 0)
         {
-            throw PlatformException.FromErrno("raw GRE socket (needs CAP_NET_RAW)");
+            throw MessageNative.LastError("raw GRE socket (needs CAP_NET_RAW)");
         }
-        _socket = new Socket(new SafeSocketHandle(fd, ownsHandle: true));
+        _fd = new FileDescriptor(fd);
         if (localAddress is not null)
         {
-            _socket.Bind(new IPEndPoint(localAddress, 0));
+            var address = stackalloc byte[MessageNative.SockaddrInLength];
+            MessageNative.WriteSockaddrIn(new Span<byte>(address, MessageNative.SockaddrInLength), AddressKey(localAddress));
+            if (MessageNative.Bind(fd, address, MessageNative.SockaddrInLength) < 0)
+            {
+                var error = MessageNative.LastError($"bind raw GRE socket to {localAddress}");
+                _fd.Dispose();
+                throw error;
+            }
         }
-        // Room for bursts: the reader is one loop, and a tunnel at line rate fills the default quickly.
-        _socket.ReceiveBufferSize = 4 * 1024 * 1024;
-        _socket.SendBufferSize = 4 * 1024 * 1024;
+        // Room for bursts: a tunnel at line rate fills the default quickly. FORCE passes net.core.rmem_max
+        // (we run with CAP_NET_ADMIN); without it the plain option gives what the limit allows.
+        SetBufferSize(MessageNative.SoRcvbufforce, MessageNative.SoRcvbuf, 4 * 1024 * 1024);
+        SetBufferSize(MessageNative.SoSndbufforce, MessageNative.SoSndbuf, 4 * 1024 * 1024);
+        var timeout = new MessageNative.TimeVal { Seconds = 0, Microseconds = ReceiveTimeoutMilliseconds * 1000 };
+        _ = MessageNative.SetSockOpt(fd, MessageNative.SolSocket, MessageNative.SoRcvtimeo, &timeout, (uint)sizeof(MessageNative.TimeVal));
     }
 
-    /// <summary>Receives one datagram into <paramref name="buffer"/>; false for one that is not a sane IPv4 GRE datagram.</summary>
-    public async ValueTask<(bool Ok, GreDatagram Datagram)> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    public long SendFailures => Interlocked.Read(ref _sendFailures);
+
+    private void SetBufferSize(int forced, int plain, int bytes)
     {
-        var received = await _socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-        var ok = TryLocateGre(buffer.Span[..received], out var datagram);
-        return (ok, datagram);
+        if (MessageNative.SetSockOpt(_fd.Value, MessageNative.SolSocket, forced, &bytes, sizeof(int)) < 0)
+        {
+            _ = MessageNative.SetSockOpt(_fd.Value, MessageNative.SolSocket, plain, &bytes, sizeof(int));
+        }
     }
 
-    /// <summary>Sends one GRE packet to <paramref name="peer"/> (an IPv4 <see cref="SocketAddress"/> the session keeps).</summary>
-    public int Send(ReadOnlySpan<byte> grePacket, SocketAddress peer) => _socket.SendTo(grePacket, SocketFlags.None, peer);
+    /// <inheritdoc />
+    public int Receive(GreReceiveBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var slots = Math.Min(batch.Ready, MessageNative.MaxBatch);
+        batch.SetCount(0);
+        if (slots == 0)
+        {
+            return 0;
+        }
+        var messages = stackalloc MessageNative.MMsgHdr[slots];
+        var vectors = stackalloc MessageNative.IoVec[slots];
+        new Span<byte>(messages, slots * sizeof(MessageNative.MMsgHdr)).Clear();
+        var pins = stackalloc GCHandle[slots];
+        for (var i = 0; i < slots; i++)
+        {
+            var buffer = batch.Buffer(i)!;
+            // Pooled buffers sit on the pinned heap already; the pin costs a handle, no allocation, and keeps
+            // any other buffer still while the kernel writes into it.
+            pins[i] = GCHandle.Alloc(buffer, GCHandleType.Pinned);
+            vectors[i] = new MessageNative.IoVec { Base = (byte*)pins[i].AddrOfPinnedObject(), Length = (nuint)buffer.Length };
+            messages[i].Header.Iov = &vectors[i];
+            messages[i].Header.IovLength = 1;
+        }
+        int received;
+        try
+        {
+            if (!_fd.TryEnter(out var fd))
+            {
+                return -1;
+            }
+            try
+            {
+                // WAITFORONE: block for the first datagram, then take whatever else is already queued.
+                received = MessageNative.RecvMMsg(fd, messages, (uint)slots, MessageNative.MsgWaitforone, null);
+            }
+            finally
+            {
+                _fd.Leave();
+            }
+        }
+        finally
+        {
+            for (var i = 0; i < slots; i++)
+            {
+                pins[i].Free();
+            }
+        }
+        if (_fd.IsClosed)
+        {
+            return -1; // shutdown() woke us: the socket is closing
+        }
+        if (received < 0)
+        {
+            return 0; // EAGAIN: the receive timeout (the caller looks at its stop flag); EINTR and the rest pass too
+        }
+        for (var i = 0; i < received; i++)
+        {
+            batch.SetReceived(i, (int)messages[i].Length);
+        }
+        batch.SetCount(received);
+        return received;
+    }
 
-    /// <summary>The socket address to send GRE to <paramref name="address"/>; allocate once per session.</summary>
-    public static SocketAddress PeerAddress(IPAddress address) => new IPEndPoint(address, 0).Serialize();
+    /// <inheritdoc />
+    public void Send(GreSendBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var total = batch.Count;
+        var most = Math.Min(total, MessageNative.MaxBatch);
+        var messages = stackalloc MessageNative.MMsgHdr[most];
+        var vectors = stackalloc MessageNative.IoVec[most];
+        var addresses = stackalloc byte[most * MessageNative.SockaddrInLength];
+        var pins = stackalloc GCHandle[most];
+        var start = 0;
+        while (start < total)
+        {
+            var count = Math.Min(total - start, most);
+            new Span<byte>(messages, count * sizeof(MessageNative.MMsgHdr)).Clear();
+            for (var i = 0; i < count; i++)
+            {
+                var index = start + i;
+                var address = addresses + (i * MessageNative.SockaddrInLength);
+                MessageNative.WriteSockaddrIn(new Span<byte>(address, MessageNative.SockaddrInLength), batch.Peer(index));
+                pins[i] = GCHandle.Alloc(batch.Buffer(index), GCHandleType.Pinned);
+                vectors[i] = new MessageNative.IoVec { Base = (byte*)pins[i].AddrOfPinnedObject() + batch.Offset(index), Length = (nuint)batch.Length(index) };
+                messages[i].Header.Name = address;
+                messages[i].Header.NameLength = MessageNative.SockaddrInLength;
+                messages[i].Header.Iov = &vectors[i];
+                messages[i].Header.IovLength = 1;
+            }
+            try
+            {
+                SendMessages(messages, count);
+            }
+            finally
+            {
+                for (var i = 0; i < count; i++)
+                {
+                    pins[i].Free();
+                }
+            }
+            start += count;
+        }
+    }
+
+    /// <summary>Sends messages[0..count) in as many sendmmsg calls as it takes; a message refused is counted and skipped.</summary>
+    private void SendMessages(MessageNative.MMsgHdr* messages, int count)
+    {
+        var done = 0;
+        while (done < count)
+        {
+            if (!_fd.TryEnter(out var fd))
+            {
+                Interlocked.Add(ref _sendFailures, count - done);
+                return;
+            }
+            int sent;
+            int errno;
+            try
+            {
+                sent = MessageNative.SendMMsg(fd, messages + done, (uint)(count - done), MessageNative.MsgDontwait);
+                errno = sent < 0 ? Marshal.GetLastPInvokeError() : 0;
+            }
+            finally
+            {
+                _fd.Leave();
+            }
+            if (sent > 0)
+            {
+                done += sent;
+            }
+            else if (errno != MessageNative.EIntr)
+            {
+                // The first message failed (unreachable, full buffer, a firewall): it is lost, the rest go on.
+                Interlocked.Increment(ref _sendFailures);
+                done++;
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public void Send(ReadOnlySpan<byte> grePacket, uint peer)
+    {
+        if (SendTo(grePacket, peer) < 0)
+        {
+            Interlocked.Increment(ref _sendFailures);
+        }
+    }
+
+    /// <summary>Sends one GRE packet; the bytes sent, or -1.</summary>
+    public int SendTo(ReadOnlySpan<byte> grePacket, uint peer)
+    {
+        var address = stackalloc byte[MessageNative.SockaddrInLength];
+        MessageNative.WriteSockaddrIn(new Span<byte>(address, MessageNative.SockaddrInLength), peer);
+        if (!_fd.TryEnter(out var fd))
+        {
+            return -1;
+        }
+        try
+        {
+            fixed (byte* data = grePacket)
+            {
+                return (int)MessageNative.SendTo(fd, data, (nuint)grePacket.Length, MessageNative.MsgDontwait, address, MessageNative.SockaddrInLength);
+            }
+        }
+        finally
+        {
+            _fd.Leave();
+        }
+    }
 
     /// <summary>The key <see cref="GreDatagram.Source"/> uses for <paramref name="address"/>.</summary>
     public static uint AddressKey(IPAddress address)
@@ -84,5 +268,6 @@ public sealed class RawGreSocket : IDisposable
         return true;
     }
 
-    public void Dispose() => _socket.Dispose();
+    /// <summary>Wakes a blocked receive (shutdown), waits for calls in flight to leave the descriptor, then closes it.</summary>
+    public void Dispose() => _fd.Dispose();
 }
