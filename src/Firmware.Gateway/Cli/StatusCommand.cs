@@ -93,6 +93,17 @@ internal static class StatusCommand
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"server: not taking calls: {serverError}");
         }
+        var counters = status.Counters;
+        if (counters.ContainsKey("greReceived"))
+        {
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"data path: {counters.GetValueOrDefault("greReceived")} GRE packets received in {counters.GetValueOrDefault("greReceiveBatches")} reads, TUN {counters.GetValueOrDefault("tunRead")} read / {counters.GetValueOrDefault("tunWritten")} written, {counters.GetValueOrDefault("bufferPoolInUse")} of {counters.GetValueOrDefault("bufferPoolCreated")} buffers in use");
+        }
+        var serviceDrops = counters.Where(c => c.Value > 0 && Runtime.GatewayService.IsDropCounter(c.Key)).Select(c => $"{c.Key} {c.Value}").ToList();
+        if (serviceDrops.Count > 0)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"dropped outside any tunnel: {string.Join(", ", serviceDrops)}");
+        }
         if (status.Sessions.Count == 0)
         {
             text.AppendLine("no tunnels");

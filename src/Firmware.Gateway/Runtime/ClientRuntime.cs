@@ -156,7 +156,7 @@ internal sealed partial class ClientRuntime : ITunnelSessionHost, IControlChanne
         try
         {
             var tun = TunDevice.Open(_options.Interface);
-            _tun = new TunBridge(tun, _context.Pool);
+            _tun = new TunBridge(tun, _context.Pool, _context.TunCounters);
             _tunIndex = _context.Netlink.GetInterfaceIndex(_tun.Name);
             _context.Netlink.SetMtu(_tunIndex, _ppp.Mtu);
         }

@@ -61,6 +61,9 @@ internal sealed partial class GatewayContext
     public required HookOptions Hooks { get; set; }
     public GatewayEvents Events { get; } = new();
 
+    /// <summary>What every TUN bridge (the server's, each client's) counted since the service started.</summary>
+    public TunCounters TunCounters { get; } = new();
+
     /// <summary>Client control connections that tunnels with shareControlConnection reuse.</summary>
     public Client.SharedControlChannels SharedChannels { get; } = new();
 

@@ -148,7 +148,7 @@ internal sealed partial class GatewayService : IAsyncDisposable
             LogServerInterfaceBack(_logger, tun.Name);
             context.Events.Changed();
         }
-        _serverTun = new TunBridge(tun, context.Pool);
+        _serverTun = new TunBridge(tun, context.Pool, context.TunCounters);
         _serverTun.DeviceLost += bridge =>
         {
             LogTunLost(_logger, bridge.Name);
@@ -531,6 +531,15 @@ internal sealed partial class GatewayService : IAsyncDisposable
         };
     }
 
+    /// <summary>The service-wide counters that count packets dropped (the text status lists those above zero).</summary>
+    internal static bool IsDropCounter(string name) => name switch
+    {
+        "greUnknownSession" or "greOverflow" or "greSendFailures" or "tunNoSession" or "tunOverflow"
+            or "tunWriteFailures" or "bufferPoolExhausted" or "spoofedInnerSource" => true,
+        _ => name.StartsWith("gre", StringComparison.Ordinal) && Enum.TryParse<Protocol.Gre.GreDropReason>(name.AsSpan(3), out var reason)
+            && reason != Protocol.Gre.GreDropReason.None,
+    };
+
     private Dictionary<string, long> Counters()
     {
         var counters = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -540,8 +549,10 @@ internal sealed partial class GatewayService : IAsyncDisposable
         }
         var gre = context.Gre;
         counters["greReceived"] = gre.Received;
+        counters["greReceiveBatches"] = gre.ReceiveBatches;
         counters["greUnknownSession"] = gre.UnknownSession;
         counters["greOverflow"] = gre.Overflow;
+        counters["greSendFailures"] = gre.Transport.SendFailures;
         foreach (var reason in Enum.GetValues<Protocol.Gre.GreDropReason>())
         {
             if (reason != Protocol.Gre.GreDropReason.None)
@@ -549,6 +560,15 @@ internal sealed partial class GatewayService : IAsyncDisposable
                 counters["gre" + reason] = gre.Drops[reason];
             }
         }
+        var tun = context.TunCounters;
+        counters["tunRead"] = tun.Read;
+        counters["tunWritten"] = tun.Written;
+        counters["tunNoSession"] = tun.NoSession;
+        counters["tunOverflow"] = tun.Overflow;
+        counters["tunWriteFailures"] = tun.WriteFailures;
+        counters["bufferPoolCreated"] = context.Pool.Created;
+        counters["bufferPoolInUse"] = context.Pool.InUse;
+        counters["bufferPoolExhausted"] = context.Pool.Exhausted;
         counters["connectionsRefused"] = context.Events.ConnectionsRefused;
         counters["authenticationFailures"] = context.Events.AuthenticationFailures;
         counters["spoofedInnerSource"] = context.Events.SpoofedSources;

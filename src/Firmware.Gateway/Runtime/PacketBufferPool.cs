@@ -25,6 +25,9 @@ public sealed class PacketBufferPool
 
     public int Created => Volatile.Read(ref _created);
 
+    /// <summary>Buffers rented and not yet returned: held by readers, queues, windows and send batches.</summary>
+    public int InUse => Created - _free.Count;
+
     /// <summary>A buffer, or null when the cap is reached (the caller drops the packet).</summary>
     public byte[]? Rent()
     {

@@ -6,6 +6,28 @@ using Firmware.Platform.Tun;
 namespace Firmware.Gateway.Runtime;
 
 /// <summary>
+/// What the TUN bridges counted, service-wide and since start: a client's bridge comes and goes with its
+/// tunnel, its counts stay here.
+/// </summary>
+public sealed class TunCounters
+{
+    internal long NoSessionField, OverflowField, WriteFailuresField, ReadField, WrittenField;
+
+    /// <summary>Packets the kernel routed to a TUN for an address no tunnel holds.</summary>
+    public long NoSession => Interlocked.Read(ref NoSessionField);
+
+    /// <summary>Packets read but dropped because the tunnel's queue or the buffer pool was full.</summary>
+    public long Overflow => Interlocked.Read(ref OverflowField);
+
+    /// <summary>Packets from a tunnel the kernel did not take.</summary>
+    public long WriteFailures => Interlocked.Read(ref WriteFailuresField);
+
+    public long Read => Interlocked.Read(ref ReadField);
+
+    public long Written => Interlocked.Read(ref WrittenField);
+}
+
+/// <summary>
 /// One TUN device and its reader: a dedicated thread reads each IP packet into a pooled buffer after the
 /// header room and hands it to the session that owns its destination (a server's TUN serves many clients,
 /// routed by their assigned addresses) or to the one session of a client's TUN. Packets for no session are
@@ -21,12 +43,14 @@ public sealed class TunBridge : IDisposable
     private readonly Thread _reader;
     private volatile TunnelSession? _onlySession;
     private volatile bool _stopping;
-    private long _noSession, _overflow, _writeFailures, _read;
+    private readonly TunCounters _counters;
 
-    public TunBridge(ITunDevice tun, PacketBufferPool pool)
+    /// <param name="counters">Where this bridge counts (shared by the gateway's bridges); null: its own.</param>
+    public TunBridge(ITunDevice tun, PacketBufferPool pool, TunCounters? counters = null)
     {
         _tun = tun;
         _pool = pool;
+        _counters = counters ?? new TunCounters();
         _reader = new Thread(ReadLoop) { IsBackground = true, Name = $"tun-{tun.Name}" };
     }
 
@@ -35,10 +59,7 @@ public sealed class TunBridge : IDisposable
     /// <summary>Raised on the reader thread when the device stopped working (e.g. deleted by `ip link del`).</summary>
     public event Action<TunBridge>? DeviceLost;
 
-    public long NoSessionDrops => Interlocked.Read(ref _noSession);
-    public long OverflowDrops => Interlocked.Read(ref _overflow);
-    public long WriteFailures => Interlocked.Read(ref _writeFailures);
-    public long PacketsRead => Interlocked.Read(ref _read);
+    public TunCounters Counters => _counters;
 
     public void Start() => _reader.Start();
 
@@ -62,9 +83,13 @@ public sealed class TunBridge : IDisposable
     /// <summary>Writes a packet from a session to the kernel. Called on that session's loop.</summary>
     public void Write(ReadOnlySpan<byte> packet)
     {
-        if (!_tun.Write(packet))
+        if (_tun.Write(packet))
         {
-            Interlocked.Increment(ref _writeFailures);
+            Interlocked.Increment(ref _counters.WrittenField);
+        }
+        else
+        {
+            Interlocked.Increment(ref _counters.WriteFailuresField);
         }
     }
 
@@ -76,7 +101,7 @@ public sealed class TunBridge : IDisposable
             var buffer = _pool.Rent();
             if (buffer is null)
             {
-                Interlocked.Increment(ref _overflow);
+                Interlocked.Increment(ref _counters.OverflowField);
                 // Drain one packet into a scratch buffer so the kernel queue keeps moving.
                 if (_tun.Read(scratch) < 0)
                 {
@@ -90,17 +115,17 @@ public sealed class TunBridge : IDisposable
                 _pool.Return(buffer);
                 break;
             }
-            Interlocked.Increment(ref _read);
+            Interlocked.Increment(ref _counters.ReadField);
             var session = _onlySession ?? FindSession(buffer.AsSpan(PacketBufferPool.HeaderRoom, n));
             if (session is null)
             {
-                Interlocked.Increment(ref _noSession);
+                Interlocked.Increment(ref _counters.NoSessionField);
                 _pool.Return(buffer);
                 continue;
             }
             if (!session.PostTun(buffer, PacketBufferPool.HeaderRoom, n))
             {
-                Interlocked.Increment(ref _overflow);
+                Interlocked.Increment(ref _counters.OverflowField);
                 _pool.Return(buffer);
             }
         }

@@ -88,6 +88,15 @@ internal sealed class GatewayProcess : IDisposable
 
     public int CountLog(string text) => _process.Count(l => l.Contains(text, StringComparison.Ordinal));
 
+    /// <summary>`pptp-gateway status` (the text a person reads) against this gateway's control socket.</summary>
+    public string StatusText()
+    {
+        var result = ProcessRunner.Run(RepoPaths.PublishedBinary("linux-x64"),
+            ["status", "--run-dir", RunDirectory], TimeSpan.FromSeconds(10));
+        Assert.True(result.ExitCode == 0, $"{Name}: status exited with {result.ExitCode}: {result.Stderr}{result.Stdout}");
+        return result.Stdout;
+    }
+
     /// <summary>`pptp-gateway status --json` against this gateway's control socket.</summary>
     public JsonElement Status()
     {

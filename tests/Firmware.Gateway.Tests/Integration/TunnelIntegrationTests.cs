@@ -53,6 +53,17 @@ public sealed class TunnelIntegrationTests(ITestOutputHelper output)
             Assert.True(reorder.GetProperty("gapTimeoutMs").GetInt64() > 0 && reorder.GetProperty("depth").GetInt64() > 0, $"{gateway.Name}: {session}");
         }
         Assert.Equal(clientAddress, Assert.Single(server.Sessions()).GetProperty("remoteAddress").GetString());
+
+        // The data path's own counters: GRE read in batches, the TUN both ways, the buffer pool.
+        foreach (var gateway in new[] { client, server })
+        {
+            var received = gateway.Counter("greReceived");
+            var reads = gateway.Counter("greReceiveBatches");
+            Assert.True(received > 0 && reads > 0 && reads <= received, $"{gateway.Name}: {received} GRE packets in {reads} reads");
+            Assert.True(gateway.Counter("tunRead") > 0 && gateway.Counter("tunWritten") > 0, $"{gateway.Name}: {gateway.Status()}");
+            Assert.True(gateway.Counter("bufferPoolCreated") > 0, $"{gateway.Name}: {gateway.Status()}");
+            Assert.Contains("data path: ", gateway.StatusText(), StringComparison.Ordinal);
+        }
         output.WriteLine($"took {clock.Elapsed.TotalSeconds:0.0} s");
     }
 
@@ -275,6 +286,10 @@ print(sent)
         Assert.True(unknown >= 60000, $"only {unknown} of 65,535 forged calls counted; the kernel dropped {kernelDrops}");
         Configuration.ConfigTestSupport.WaitUntil(() => server.Counter("greTooShort") + server.Counter("greKeyMissing") + server.Counter("greWrongVersion") > 0,
             "malformed GRE counted by reason");
+        // And a person reading `status` sees it too, not only a script reading --json.
+        var text = server.StatusText();
+        Assert.Contains("dropped outside any tunnel: ", text, StringComparison.Ordinal);
+        Assert.Contains("greUnknownSession ", text, StringComparison.Ordinal);
         output.WriteLine($"session drops after the flood: {sessionAfter.GetProperty("drops")}; took {clock.Elapsed.TotalSeconds:0.0} s");
     }
 

@@ -1,0 +1,45 @@
+using Firmware.Gateway.Cli;
+using Firmware.Gateway.Status;
+
+namespace Firmware.Gateway.Tests.Cli;
+
+public sealed class StatusFormatTests
+{
+    [Fact]
+    public void The_text_status_lists_every_service_wide_drop_above_zero_and_the_data_paths_counters()
+    {
+        var status = new GatewayStatus
+        {
+            Version = "test",
+            StartedAt = DateTimeOffset.UnixEpoch,
+            Counters = new Dictionary<string, long>(StringComparer.Ordinal)
+            {
+                ["greReceived"] = 1000,
+                ["greReceiveBatches"] = 40,
+                ["greUnknownSession"] = 3,
+                ["greTooShort"] = 2,
+                ["greSendFailures"] = 0,
+                ["tunRead"] = 900,
+                ["tunWritten"] = 950,
+                ["tunNoSession"] = 7,
+                ["bufferPoolCreated"] = 96,
+                ["bufferPoolInUse"] = 33,
+                ["bufferPoolExhausted"] = 1,
+                ["controlConnections"] = 2,
+            },
+        };
+
+        var lines = StatusCommand.Format(status).Split('\n');
+
+        Assert.Contains("data path: 1000 GRE packets received in 40 reads, TUN 900 read / 950 written, 33 of 96 buffers in use", lines);
+        var drops = Assert.Single(lines, l => l.StartsWith("dropped outside any tunnel: ", StringComparison.Ordinal));
+        foreach (var expected in new[] { "greUnknownSession 3", "greTooShort 2", "tunNoSession 7", "bufferPoolExhausted 1" })
+        {
+            Assert.Contains(expected, drops, StringComparison.Ordinal);
+        }
+        foreach (var notADrop in new[] { "greReceived", "tunRead", "controlConnections", "greSendFailures" })
+        {
+            Assert.DoesNotContain(notADrop, drops, StringComparison.Ordinal);
+        }
+    }
+}
