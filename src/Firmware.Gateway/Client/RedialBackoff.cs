@@ -23,8 +23,6 @@ public sealed class RedialBackoff
         _random = random;
     }
 
-    public int Attempt => _attempt;
-
     /// <summary>The wait before the next dial.</summary>
     public TimeSpan Next()
     {

@@ -166,9 +166,6 @@ public sealed class PppSession : IPppControlOutput, IAuthOutput, IDisposable
     /// <summary>The lower layer (the PPTP call) is up.</summary>
     public void LowerUp() => _lcp.Automaton.Up();
 
-    /// <summary>The lower layer is gone: everything goes down without a Terminate exchange.</summary>
-    public void LowerDown() => _lcp.Automaton.Down();
-
     /// <summary>Administrative Close: terminates the link politely with <paramref name="reason"/>.</summary>
     public void Close(string reason) => _lcp.Automaton.Close(reason);
 
