@@ -528,6 +528,7 @@ internal sealed partial class GatewayService : IAsyncDisposable
             StatusCode = leds?.StatusCode,
             Counters = Counters(),
             Sessions = sessions,
+            Process = ProcessStatus.Capture(),
         };
     }
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Serialization;
 
 namespace Firmware.Gateway.Status;
@@ -60,6 +61,52 @@ public sealed record GatewayStatus
     /// <summary>Service-wide counters: GRE that reached no session and why, refused connections, failed logins.</summary>
     public IReadOnlyDictionary<string, long> Counters { get; init; } = new Dictionary<string, long>();
     public IReadOnlyList<SessionStatus> Sessions { get; init; } = [];
+    /// <summary>The process's own allocation, collection and memory counters; null only where they cannot be read.</summary>
+    public ProcessStatus? Process { get; init; }
+}
+
+/// <summary>
+/// The gateway process as the runtime sees it, for `scripts/bench-tunnel` (bytes allocated per tunnelled packet,
+/// RSS per session) and for anyone watching a long-running gateway grow.
+/// </summary>
+public sealed record ProcessStatus
+{
+    /// <summary>Bytes the managed heap has handed out since start (GC.GetTotalAllocatedBytes(false): each thread's
+    /// current allocation context, a few kB, is not counted until it is used up).</summary>
+    public long AllocatedBytes { get; init; }
+    /// <summary>Collections so far, by generation: gen0, gen1, gen2 (a gen2 collection also counts as gen1 and gen0).</summary>
+    public IReadOnlyDictionary<string, long> GcCollections { get; init; } = new Dictionary<string, long>();
+    /// <summary>Resident set size in bytes (/proc/self/statm), 0 where it cannot be read.</summary>
+    public long RssBytes { get; init; }
+
+    /// <summary>Reads the counters now.</summary>
+    public static ProcessStatus Capture() => new()
+    {
+        AllocatedBytes = GC.GetTotalAllocatedBytes(precise: false),
+        GcCollections = new Dictionary<string, long>(StringComparer.Ordinal)
+        {
+            ["gen0"] = GC.CollectionCount(0),
+            ["gen1"] = GC.CollectionCount(1),
+            ["gen2"] = GC.CollectionCount(2),
+        },
+        RssBytes = ReadRssBytes(),
+    };
+
+    /// <summary>The second field of /proc/self/statm (resident pages) times the page size.</summary>
+    internal static long ReadRssBytes(string statm = "/proc/self/statm")
+    {
+        try
+        {
+            var fields = File.ReadAllText(statm).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            return fields.Length > 1 && long.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var pages)
+                ? pages * Environment.SystemPageSize
+                : 0;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return 0;
+        }
+    }
 }
 
 /// <summary>A reply to a control-socket command.</summary>
