@@ -6,14 +6,6 @@ using Firmware.Protocol.Gre;
 
 namespace Firmware.Gateway.Runtime;
 
-/// <summary>Sends GRE packets; the seam that lets whole gateways run in one test process.</summary>
-public interface IGreTransport : IDisposable
-{
-    void Send(ReadOnlySpan<byte> grePacket, SocketAddress peer);
-
-    ValueTask<(bool Ok, GreDatagram Datagram)> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken);
-}
-
 /// <summary>The raw IP-protocol-47 socket as an <see cref="IGreTransport"/>.</summary>
 public sealed class RawGreTransport(IPAddress? localAddress) : IGreTransport
 {
