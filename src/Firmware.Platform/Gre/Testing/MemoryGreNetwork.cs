@@ -1,0 +1,225 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Threading.Channels;
+
+namespace Firmware.Platform.Gre.Testing;
+
+/// <summary>
+/// What the in-memory network does to packets in flight. Counting starts when it is set.
+/// </summary>
+/// <param name="DropEvery">Drop every Nth packet (0: none).</param>
+/// <param name="LossRate">Drop each packet with this probability, from a Random seeded with <paramref name="Seed"/>.</param>
+/// <param name="ReorderEvery">Hold every Nth packet back and deliver it after the next one to the same address (0: none).</param>
+/// <param name="Seed">The seed of the loss Random, so a failing run can be repeated.</param>
+public sealed record GreImpairment(int DropEvery = 0, double LossRate = 0, int ReorderEvery = 0, int Seed = 1);
+
+/// <summary>
+/// An IPv4 network of GRE hosts in memory, for tests that run whole gateways in one process. Each
+/// <see cref="MemoryGreTransport"/> has an address; sending to an address delivers to the transport that has
+/// it, as raw IP would: the receiver gets the datagram with a 20-byte IPv4 header (protocol 47) in front, the
+/// shape the kernel gives a raw socket. Each host's receive queue is bounded; a full one drops.
+/// </summary>
+public sealed class MemoryGreNetwork
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<uint, MemoryGreTransport> _hosts = [];
+    /// <summary>Per destination: the packet held back to be delivered after the next one.</summary>
+    private readonly Dictionary<uint, byte[]> _held = [];
+    private GreImpairment _impairment = new();
+    private Random _random = new(1);
+    private long _counted;
+    private long _sent, _delivered, _dropped, _reordered, _unreachable, _overflow;
+
+    /// <summary>Loss and reordering from now on (a new value restarts the counting and the Random).</summary>
+    public GreImpairment Impairment
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _impairment;
+            }
+        }
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            lock (_gate)
+            {
+                _impairment = value;
+                _random = new Random(value.Seed);
+                _counted = 0;
+            }
+        }
+    }
+
+    public long Sent => Interlocked.Read(ref _sent);
+    public long Delivered => Interlocked.Read(ref _delivered);
+    /// <summary>Dropped by the impairment.</summary>
+    public long Dropped => Interlocked.Read(ref _dropped);
+    /// <summary>Delivered after the packet sent behind them.</summary>
+    public long Reordered => Interlocked.Read(ref _reordered);
+    /// <summary>Sent to an address no transport has.</summary>
+    public long Unreachable => Interlocked.Read(ref _unreachable);
+    /// <summary>Dropped because the receiver's queue was full.</summary>
+    public long Overflow => Interlocked.Read(ref _overflow);
+
+    /// <summary>A host with <paramref name="address"/> on this network.</summary>
+    public MemoryGreTransport Attach(IPAddress address, int queueCapacity = 1024)
+    {
+        var transport = new MemoryGreTransport(this, address, queueCapacity);
+        lock (_gate)
+        {
+            if (!_hosts.TryAdd(transport.Key, transport))
+            {
+                throw new InvalidOperationException($"{address} is already on the network");
+            }
+        }
+        return transport;
+    }
+
+    /// <summary>Whether a transport has <paramref name="address"/> now (a disposed one has left).</summary>
+    public bool IsAttached(IPAddress address)
+    {
+        lock (_gate)
+        {
+            return _hosts.ContainsKey(RawGreSocket.AddressKey(address));
+        }
+    }
+
+    internal void Detach(MemoryGreTransport transport)
+    {
+        lock (_gate)
+        {
+            if (_hosts.TryGetValue(transport.Key, out var host) && host == transport)
+            {
+                _hosts.Remove(transport.Key);
+            }
+        }
+    }
+
+    internal void Send(uint source, ReadOnlySpan<byte> grePacket, uint destination)
+    {
+        Interlocked.Increment(ref _sent);
+        var datagram = Datagram(source, destination, grePacket);
+        lock (_gate)
+        {
+            var n = ++_counted;
+            var impairment = _impairment;
+            if ((impairment.DropEvery > 0 && n % impairment.DropEvery == 0)
+                || (impairment.LossRate > 0 && _random.NextDouble() < impairment.LossRate))
+            {
+                Interlocked.Increment(ref _dropped);
+                return;
+            }
+            if (impairment.ReorderEvery > 0 && n % impairment.ReorderEvery == 0 && _held.TryAdd(destination, datagram))
+            {
+                return;
+            }
+            Deliver(destination, datagram);
+            if (_held.Remove(destination, out var held))
+            {
+                Interlocked.Increment(ref _reordered);
+                Deliver(destination, held);
+            }
+        }
+    }
+
+    private void Deliver(uint destination, byte[] datagram)
+    {
+        if (!_hosts.TryGetValue(destination, out var host))
+        {
+            Interlocked.Increment(ref _unreachable);
+        }
+        else if (host.Enqueue(datagram))
+        {
+            Interlocked.Increment(ref _delivered);
+        }
+        else
+        {
+            Interlocked.Increment(ref _overflow);
+        }
+    }
+
+    /// <summary>The IPv4 datagram raw IP would carry: a 20-byte header, protocol 47, then the GRE packet.</summary>
+    private static byte[] Datagram(uint source, uint destination, ReadOnlySpan<byte> grePacket)
+    {
+        var datagram = new byte[20 + grePacket.Length];
+        var header = datagram.AsSpan(0, 20);
+        header[0] = 0x45; // version 4, 5 words
+        BinaryPrimitives.WriteUInt16BigEndian(header[2..], (ushort)datagram.Length);
+        header[8] = 64; // TTL
+        header[9] = RawGreSocket.GreProtocol;
+        // The address keys are the header's bytes read little-endian (RawGreSocket.AddressKey).
+        BinaryPrimitives.WriteUInt32LittleEndian(header[12..], source);
+        BinaryPrimitives.WriteUInt32LittleEndian(header[16..], destination);
+        BinaryPrimitives.WriteUInt16BigEndian(header[10..], HeaderChecksum(header));
+        grePacket.CopyTo(datagram.AsSpan(20));
+        return datagram;
+    }
+
+    private static ushort HeaderChecksum(ReadOnlySpan<byte> header)
+    {
+        uint sum = 0;
+        for (var i = 0; i < header.Length; i += 2)
+        {
+            sum += BinaryPrimitives.ReadUInt16BigEndian(header[i..]);
+        }
+        while (sum > 0xFFFF)
+        {
+            sum = (sum & 0xFFFF) + (sum >> 16);
+        }
+        return (ushort)~sum;
+    }
+}
+
+/// <summary>One host's GRE transport on a <see cref="MemoryGreNetwork"/>.</summary>
+public sealed class MemoryGreTransport : IGreTransport
+{
+    private readonly MemoryGreNetwork _network;
+    private readonly Channel<byte[]> _queue;
+
+    internal MemoryGreTransport(MemoryGreNetwork network, IPAddress address, int queueCapacity)
+    {
+        _network = network;
+        Address = address;
+        Key = RawGreSocket.AddressKey(address);
+        _queue = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(queueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+    }
+
+    public IPAddress Address { get; }
+
+    internal uint Key { get; }
+
+    internal bool Enqueue(byte[] datagram) => _queue.Writer.TryWrite(datagram);
+
+    public void Send(ReadOnlySpan<byte> grePacket, SocketAddress peer)
+    {
+        ArgumentNullException.ThrowIfNull(peer);
+        // An IPv4 socket address as the kernel lays it out (RawGreSocket.PeerAddress): family, port, then the address.
+        _network.Send(Key, grePacket, BinaryPrimitives.ReadUInt32LittleEndian(peer.Buffer.Span[4..]));
+    }
+
+    public async ValueTask<(bool Ok, GreDatagram Datagram)> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        byte[] datagram;
+        try
+        {
+            datagram = await _queue.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            // What the raw socket's receive does once the socket is closed.
+            throw new ObjectDisposedException(nameof(MemoryGreTransport));
+        }
+        var n = Math.Min(datagram.Length, buffer.Length);
+        datagram.AsSpan(0, n).CopyTo(buffer.Span);
+        var ok = RawGreSocket.TryLocateGre(buffer.Span[..n], out var gre);
+        return (ok, gre);
+    }
+
+    public void Dispose()
+    {
+        _network.Detach(this);
+        _queue.Writer.TryComplete();
+    }
+}
