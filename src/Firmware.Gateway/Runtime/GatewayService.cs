@@ -75,6 +75,9 @@ internal sealed partial class GatewayService : IAsyncDisposable
     /// <summary>Raised when a button or the control socket asks for a reload.</summary>
     public event Action? ReloadRequested;
 
+    /// <summary>What the tunnels share (pool, multiplexer, netlink); null before <see cref="Start"/>. Tests look inside.</summary>
+    public GatewayContext? Context => _context;
+
     public GatewayEvents Events => _context?.Events ?? throw new InvalidOperationException("not started");
 
     public void Start()

@@ -83,6 +83,9 @@ public sealed class GreMultiplexer : IAsyncDisposable
     public bool IsRegistered(IPAddress peer, ushort localCallId)
         => _sessions.ContainsKey((RawGreSocket.AddressKey(peer), localCallId));
 
+    /// <summary>How many sessions are registered now (tests check that teardown leaves none).</summary>
+    public int Registrations => _sessions.Count;
+
     public void Unregister(IPAddress peer, ushort localCallId)
         => _sessions.TryRemove((RawGreSocket.AddressKey(peer), localCallId), out _);
 

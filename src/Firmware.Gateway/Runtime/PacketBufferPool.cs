@@ -25,6 +25,9 @@ public sealed class PacketBufferPool
 
     public int Created => Volatile.Read(ref _created);
 
+    /// <summary>Buffers created and back in the pool now; equal to <see cref="Created"/> when nobody holds one.</summary>
+    public int Available => _free.Count;
+
     /// <summary>A buffer, or null when the cap is reached (the caller drops the packet).</summary>
     public byte[]? Rent()
     {

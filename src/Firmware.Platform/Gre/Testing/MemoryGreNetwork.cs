@@ -25,6 +25,7 @@ public sealed class MemoryGreNetwork
     private readonly Dictionary<uint, MemoryGreTransport> _hosts = [];
     /// <summary>Per destination: the packet held back to be delivered after the next one.</summary>
     private readonly Dictionary<uint, byte[]> _held = [];
+    private readonly Dictionary<uint, (long Sent, long Dropped)> _perDestination = [];
     private GreImpairment _impairment = new();
     private Random _random = new(1);
     private long _counted;
@@ -62,6 +63,38 @@ public sealed class MemoryGreNetwork
     public long Unreachable => Interlocked.Read(ref _unreachable);
     /// <summary>Dropped because the receiver's queue was full.</summary>
     public long Overflow => Interlocked.Read(ref _overflow);
+
+    /// <summary>Packets sent to <paramref name="address"/> so far.</summary>
+    public long SentTo(IPAddress address)
+    {
+        lock (_gate)
+        {
+            return _perDestination.GetValueOrDefault(RawGreSocket.AddressKey(address)).Sent;
+        }
+    }
+
+    /// <summary>Packets to <paramref name="address"/> the impairment dropped so far.</summary>
+    public long DroppedTo(IPAddress address)
+    {
+        lock (_gate)
+        {
+            return _perDestination.GetValueOrDefault(RawGreSocket.AddressKey(address)).Dropped;
+        }
+    }
+
+    /// <summary>Delivers every packet held back for reordering now (the end of a burst has no next packet).</summary>
+    public void ReleaseHeld()
+    {
+        lock (_gate)
+        {
+            foreach (var (destination, held) in _held)
+            {
+                Interlocked.Increment(ref _reordered);
+                Deliver(destination, held);
+            }
+            _held.Clear();
+        }
+    }
 
     /// <summary>A host with <paramref name="address"/> on this network.</summary>
     public MemoryGreTransport Attach(IPAddress address, int queueCapacity = 1024)
@@ -105,8 +138,16 @@ public sealed class MemoryGreNetwork
         {
             var n = ++_counted;
             var impairment = _impairment;
-            if ((impairment.DropEvery > 0 && n % impairment.DropEvery == 0)
-                || (impairment.LossRate > 0 && _random.NextDouble() < impairment.LossRate))
+            var counts = _perDestination.GetValueOrDefault(destination);
+            counts.Sent++;
+            var drop = (impairment.DropEvery > 0 && n % impairment.DropEvery == 0)
+                || (impairment.LossRate > 0 && _random.NextDouble() < impairment.LossRate);
+            if (drop)
+            {
+                counts.Dropped++;
+            }
+            _perDestination[destination] = counts;
+            if (drop)
             {
                 Interlocked.Increment(ref _dropped);
                 return;
