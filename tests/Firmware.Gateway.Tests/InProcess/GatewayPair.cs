@@ -21,7 +21,7 @@ internal sealed class GatewayPair : IAsyncDisposable
     public const string ServerTun = "pptps0";
     public const string ClientTun = "pptpc0";
 
-    private static int s_pairs;
+    private static int _pairs;
     private readonly ITestOutputHelper _output;
     private readonly StringWriter _serverLog = new();
     private readonly StringWriter _clientLog = new();
@@ -33,7 +33,7 @@ internal sealed class GatewayPair : IAsyncDisposable
         _output = output;
         // 127.77.N.1 listens for this pair's calls. The client's TCP comes from 127.0.0.1 (the kernel's source
         // for loopback), the address the server's session registers GRE for, so the client's GRE host has it.
-        var n = Interlocked.Increment(ref s_pairs);
+        var n = Interlocked.Increment(ref _pairs);
         ServerAddress = IPAddress.Parse($"127.77.{n % 250}.1");
         Server = new FakeHost(Network, ServerAddress);
         Client = new FakeHost(Network, IPAddress.Loopback);
