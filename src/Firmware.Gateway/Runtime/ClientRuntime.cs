@@ -155,7 +155,7 @@ internal sealed partial class ClientRuntime : ITunnelSessionHost, IControlChanne
         // has no /dev/net/tun), no call is placed that could only be hung up again.
         try
         {
-            var tun = TunDevice.Open(_options.Interface);
+            var tun = _context.Platform.OpenTun(_options.Interface);
             _tun = new TunBridge(tun, _context.Pool, _context.TunCounters);
             _tunIndex = _context.Netlink.GetInterfaceIndex(_tun.Name);
             _context.Netlink.SetMtu(_tunIndex, _ppp.Mtu);

@@ -53,11 +53,12 @@ internal sealed class GatewayEvents
 /// <summary>What every server and client tunnel shares: time, logs, the GRE socket, buffers, netlink, hooks.</summary>
 internal sealed partial class GatewayContext
 {
+    public required GatewayPlatform Platform { get; init; }
     public required TimeProvider Time { get; init; }
     public required ILogger Logger { get; init; }
     public required GreMultiplexer Gre { get; init; }
     public required PacketBufferPool Pool { get; init; }
-    public required RouteNetlink Netlink { get; init; }
+    public required IRouteNetlink Netlink { get; init; }
     public required HookOptions Hooks { get; set; }
     public GatewayEvents Events { get; } = new();
 

@@ -32,6 +32,7 @@ internal sealed partial class GatewayService : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly GatewayPaths _paths;
+    private readonly GatewayPlatform _platform;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, ClientRuntime> _clients = new(StringComparer.OrdinalIgnoreCase);
     private GatewayConfig _config;
@@ -50,8 +51,9 @@ internal sealed partial class GatewayService : IAsyncDisposable
     /// <summary>How often a server whose interface could not be created tries again.</summary>
     public static readonly TimeSpan ServerRetryInterval = TimeSpan.FromSeconds(10);
 
-    public GatewayService(GatewayConfig config, JournalLoggerSink logs, TimeProvider time, GatewayPaths paths)
+    public GatewayService(GatewayConfig config, JournalLoggerSink logs, TimeProvider time, GatewayPaths paths, GatewayPlatform? platform = null)
     {
+        _platform = platform ?? GatewayPlatform.Linux;
         _config = config;
         _logs = logs;
         _logger = logs.For("gateway");
@@ -74,15 +76,19 @@ internal sealed partial class GatewayService : IAsyncDisposable
     /// <summary>Raised when a button or the control socket asks for a reload.</summary>
     public event Action? ReloadRequested;
 
+    /// <summary>What the tunnels share (pool, multiplexer, netlink); null before <see cref="Start"/>. Tests look inside.</summary>
+    public GatewayContext? Context => _context;
+
     public GatewayEvents Events => _context?.Events ?? throw new InvalidOperationException("not started");
 
     public void Start()
     {
-        var netlink = new RouteNetlink();
+        var netlink = _platform.OpenRouteNetlink();
         var pool = new PacketBufferPool();
-        var gre = new GreMultiplexer(new RawGreSocket(), pool);
+        var gre = new GreMultiplexer(_platform.OpenGre(), pool);
         _context = new GatewayContext
         {
+            Platform = _platform,
             Time = _time,
             Logger = _logs.For("tunnel"),
             Gre = gre,
@@ -118,11 +124,11 @@ internal sealed partial class GatewayService : IAsyncDisposable
     {
         var context = _context!;
         var name = _config.Tun.ServerPrefix + "0";
-        TunDevice? tun = null;
+        ITunDevice? tun = null;
         int index;
         try
         {
-            tun = TunDevice.Open(name);
+            tun = _platform.OpenTun(name);
             index = context.Netlink.GetInterfaceIndex(tun.Name);
             context.Netlink.SetMtu(index, _config.Ppp.Mtu);
             context.Netlink.AddAddress(index, server.LocalAddress, null, 32);
@@ -377,7 +383,7 @@ internal sealed partial class GatewayService : IAsyncDisposable
     /// put ip_forward back before starting, so this run starts from the system's own state. TUNs are not
     /// persistent: the kernel removed them with the process.
     /// </summary>
-    private void RemoveLeftovers(RouteNetlink netlink)
+    private void RemoveLeftovers(IRouteNetlink netlink)
     {
         try
         {
@@ -391,7 +397,7 @@ internal sealed partial class GatewayService : IAsyncDisposable
         {
             LogLeftoversFailed(_logger, "routes", e.Message);
         }
-        if (File.Exists("/usr/sbin/nft") || File.Exists("/sbin/nft") || File.Exists("/usr/bin/nft"))
+        if (_platform.Kernel.HasNft)
         {
             // "add" then "delete" in one transaction: removes the table if it is there, and is no error if not.
             RunNft($"add table ip {NatTable}\ndelete table ip {NatTable}\n");
@@ -403,7 +409,7 @@ internal sealed partial class GatewayService : IAsyncDisposable
                 var original = File.ReadAllText(saved).Trim();
                 if (original is "0" or "1")
                 {
-                    Sysctl.Write("net.ipv4.ip_forward", original);
+                    _platform.Kernel.WriteSysctl("net.ipv4.ip_forward", original);
                     LogLeftovers(_logger, $"ip_forward restored to {original}, the value before a previous run");
                 }
                 File.Delete(saved);
@@ -421,7 +427,7 @@ internal sealed partial class GatewayService : IAsyncDisposable
         {
             return;
         }
-        _previousForwarding = Sysctl.Write("net.ipv4.ip_forward", "1");
+        _previousForwarding = _platform.Kernel.WriteSysctl("net.ipv4.ip_forward", "1");
         if (SavedForwardingPath is { } saved)
         {
             try
@@ -451,7 +457,7 @@ internal sealed partial class GatewayService : IAsyncDisposable
         }
         if (_previousForwarding is not null)
         {
-            Sysctl.Write("net.ipv4.ip_forward", _previousForwarding);
+            _platform.Kernel.WriteSysctl("net.ipv4.ip_forward", _previousForwarding);
             _previousForwarding = null;
             if (SavedForwardingPath is { } saved)
             {
@@ -463,30 +469,12 @@ internal sealed partial class GatewayService : IAsyncDisposable
     /// <summary>NAT through the nft command (set up once at start, removed at stop: not on any packet path).</summary>
     private bool RunNft(string script)
     {
-        try
+        if (_platform.Kernel.RunNft(script) is { } error)
         {
-            using var nft = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("nft", "-f -")
-            {
-                RedirectStandardInput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            })!;
-            nft.StandardInput.Write(script);
-            nft.StandardInput.Close();
-            var error = nft.StandardError.ReadToEnd();
-            nft.WaitForExit(5000);
-            if (nft.ExitCode != 0)
-            {
-                LogNftFailed(_logger, error.Trim());
-                return false;
-            }
-            return true;
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            LogNftFailed(_logger, $"nft not available: {e.Message}");
+            LogNftFailed(_logger, error);
             return false;
         }
+        return true;
     }
 
     public GatewayStatus Snapshot()

@@ -25,8 +25,11 @@ public sealed class PacketBufferPool
 
     public int Created => Volatile.Read(ref _created);
 
+    /// <summary>Buffers created and back in the pool now; equal to <see cref="Created"/> when nobody holds one.</summary>
+    public int Available => _free.Count;
+
     /// <summary>Buffers rented and not yet returned: held by readers, queues, windows and send batches.</summary>
-    public int InUse => Created - _free.Count;
+    public int InUse => Created - Available;
 
     /// <summary>A buffer, or null when the cap is reached (the caller drops the packet).</summary>
     public byte[]? Rent()

@@ -26,7 +26,7 @@ public sealed record RouteLookup(IPAddress? Gateway, int InterfaceIndex, IPAddre
 /// each acknowledged; failures throw <see cref="PlatformException"/> with the errno and what was asked.
 /// The socket belongs to the network namespace of the thread that created it.
 /// </summary>
-public sealed unsafe class RouteNetlink : IDisposable
+public sealed unsafe class RouteNetlink : IRouteNetlink
 {
     /// <summary>
     /// The rtnetlink protocol number our routes carry, so `ip route show proto 157` lists exactly the routes

@@ -1,11 +1,11 @@
 using System.Net;
 using Firmware.Platform.Gre;
 
-namespace Firmware.Gateway.Tests.Platform;
+namespace Firmware.Platform.Tests;
 
 public sealed class RawGreSocketTests
 {
-    [Fact]
+    [RootFact]
     public void A_gre_packet_sent_to_loopback_is_received_with_its_source_and_bytes()
     {
         PrivateNetworkNamespace.Run(_ =>

@@ -2,7 +2,7 @@ using System.Runtime.ExceptionServices;
 using Firmware.Platform.Netlink;
 using Tmds.Linux;
 
-namespace Firmware.Gateway.Tests.Platform;
+namespace Firmware.Platform.Tests;
 
 /// <summary>
 /// Runs test code on a thread that has its own, empty network namespace (unshare(CLONE_NEWNET) affects only

@@ -6,14 +6,14 @@ using Firmware.Platform.Linux;
 using Firmware.Platform.Netlink;
 using Firmware.Platform.Tun;
 
-namespace Firmware.Gateway.Tests.Platform;
+namespace Firmware.Platform.Tests;
 
 public sealed class TunAndNetlinkTests
 {
     private static readonly IPAddress Local = IPAddress.Parse("10.99.0.1");
     private static readonly IPAddress Peer = IPAddress.Parse("10.99.0.2");
 
-    [Fact]
+    [RootFact]
     public void Tun_carries_packets_both_ways_with_address_mtu_and_link_set_by_netlink()
     {
         PrivateNetworkNamespace.Run(netlink =>
@@ -51,7 +51,7 @@ public sealed class TunAndNetlinkTests
         });
     }
 
-    [Fact]
+    [RootFact]
     public void Routes_are_added_looked_up_and_removed()
     {
         PrivateNetworkNamespace.Run(netlink =>
@@ -84,7 +84,7 @@ public sealed class TunAndNetlinkTests
         });
     }
 
-    [Fact]
+    [RootFact]
     public void Dispose_wakes_a_blocked_reader_and_removes_the_interface()
     {
         PrivateNetworkNamespace.Run(netlink =>

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Firmware.Platform.Netlink;
 
-namespace Firmware.Gateway.Tests.Platform;
+namespace Firmware.Platform.Tests;
 
 public sealed class NetlinkMessageTests
 {
