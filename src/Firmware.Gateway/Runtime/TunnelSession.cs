@@ -369,15 +369,22 @@ public sealed partial class TunnelSession : IGreWindowHost<byte[]>, IPppSessionO
         ClampMss(buffer.AsSpan(offset, length));
         _outbound = buffer;
         _outboundQueued = false;
-        if (ppp.TrySendPacket(protocol, buffer, offset, length))
+        try
         {
-            Interlocked.Increment(ref _packetsSent);
-            Interlocked.Add(ref _bytesSent, length);
+            if (ppp.TrySendPacket(protocol, buffer, offset, length))
+            {
+                Interlocked.Increment(ref _packetsSent);
+                Interlocked.Add(ref _bytesSent, length);
+            }
         }
-        _outbound = null;
-        if (!_outboundQueued)
+        finally
         {
-            _pool.Return(buffer);
+            // Whether it left in the send batch or not, the buffer has exactly one owner after this.
+            _outbound = null;
+            if (!_outboundQueued)
+            {
+                _pool.Return(buffer);
+            }
         }
     }
 
