@@ -642,6 +642,9 @@ public sealed partial class TunnelSession : IGreWindowHost<byte[]>, IPppSessionO
         {
             _ppp.Close(reason);
         }
+        // What PPP said last (an authentication Failure, a Terminate-Request) leaves before the control connection
+        // clears the call on its own thread: a peer that reads the Call-Disconnect-Notify first never learns why.
+        FlushSends();
         if (_call is not null)
         {
             // Ended here: the call is cleared, and a connection left with no calls goes too. Cleared by the peer:
