@@ -5,86 +5,11 @@ namespace Firmware.Protocol.Tests.Ip;
 
 public sealed class TcpMssClampTests
 {
-    private static readonly byte[] Source4 = [10, 77, 0, 10], Destination4 = [192, 0, 2, 80];
-    private static readonly byte[] Source6 = [0xfe, 0x80, .. new byte[13], 1], Destination6 = [0x20, 0x01, 0x0d, 0xb8, .. new byte[11], 9];
+    private static byte[] Packet(bool ipv6, byte flags, byte[] options, int payload = 0) => TcpPackets.Segment(ipv6, flags, options, payload);
 
-    /// <summary>A TCP segment with the given flags and options (padded to 4 bytes), checksummed for its IP header.</summary>
-    private static byte[] Packet(bool ipv6, byte flags, byte[] options, int payload = 0)
-    {
-        var optionLength = (options.Length + 3) / 4 * 4;
-        var tcpLength = 20 + optionLength + payload;
-        var ipLength = ipv6 ? 40 : 20;
-        var packet = new byte[ipLength + tcpLength];
-        if (ipv6)
-        {
-            packet[0] = 0x60;
-            BinaryPrimitives.WriteUInt16BigEndian(packet.AsSpan(4), (ushort)tcpLength);
-            packet[6] = 6;
-            packet[7] = 64;
-            Source6.CopyTo(packet, 8);
-            Destination6.CopyTo(packet, 24);
-        }
-        else
-        {
-            packet[0] = 0x45;
-            BinaryPrimitives.WriteUInt16BigEndian(packet.AsSpan(2), (ushort)packet.Length);
-            packet[6] = 0x40; // DF
-            packet[8] = 64;
-            packet[9] = 6;
-            Source4.CopyTo(packet, 12);
-            Destination4.CopyTo(packet, 16);
-        }
-        var tcp = packet.AsSpan(ipLength);
-        BinaryPrimitives.WriteUInt16BigEndian(tcp, 40000);
-        BinaryPrimitives.WriteUInt16BigEndian(tcp[2..], 443);
-        BinaryPrimitives.WriteUInt32BigEndian(tcp[4..], 0x01020304);
-        tcp[12] = (byte)((20 + optionLength) / 4 << 4);
-        tcp[13] = flags;
-        BinaryPrimitives.WriteUInt16BigEndian(tcp[14..], 64240);
-        options.CopyTo(tcp[20..]);
-        for (var i = 0; i < payload; i++)
-        {
-            tcp[20 + optionLength + i] = (byte)(i * 7);
-        }
-        BinaryPrimitives.WriteUInt16BigEndian(tcp[16..], Checksum(packet, ipv6));
-        return packet;
-    }
+    private static ushort Checksum(byte[] packet, bool ipv6) => TcpPackets.TcpChecksum(packet, ipv6);
 
-    /// <summary>The TCP checksum computed from scratch (pseudo-header included), with the field taken as zero.</summary>
-    private static ushort Checksum(byte[] packet, bool ipv6)
-    {
-        var ipLength = ipv6 ? 40 : 20;
-        var tcp = packet.AsSpan(ipLength).ToArray();
-        tcp[16] = tcp[17] = 0;
-        var pseudo = new List<byte>();
-        if (ipv6)
-        {
-            pseudo.AddRange(packet.AsSpan(8, 32).ToArray());
-            pseudo.AddRange([0, 0, (byte)(tcp.Length >> 8), (byte)tcp.Length, 0, 0, 0, 6]);
-        }
-        else
-        {
-            pseudo.AddRange(packet.AsSpan(12, 8).ToArray());
-            pseudo.AddRange([0, 6, (byte)(tcp.Length >> 8), (byte)tcp.Length]);
-        }
-        pseudo.AddRange(tcp);
-        if (pseudo.Count % 2 == 1)
-        {
-            pseudo.Add(0);
-        }
-        uint sum = 0;
-        for (var i = 0; i < pseudo.Count; i += 2)
-        {
-            sum += (uint)(pseudo[i] << 8 | pseudo[i + 1]);
-        }
-        while (sum > 0xffff)
-        {
-            sum = (sum & 0xffff) + (sum >> 16);
-        }
-        return (ushort)~sum;
-    }
-
-    private static ushort StoredChecksum(byte[] packet, bool ipv6) => BinaryPrimitives.ReadUInt16BigEndian(packet.AsSpan((ipv6 ? 40 : 20) + 16));
+    private static ushort StoredChecksum(byte[] packet, bool ipv6) => TcpPackets.StoredTcpChecksum(packet, ipv6);
 
     private const byte Syn = 0x02, SynAck = 0x12, Ack = 0x10;
     private static byte[] Mss(ushort value) => [2, 4, (byte)(value >> 8), (byte)value];
