@@ -97,7 +97,7 @@ internal static class StatusCommand
         if (counters.ContainsKey("greReceived"))
         {
             text.AppendLine(CultureInfo.InvariantCulture,
-                $"data path: {counters.GetValueOrDefault("greReceived")} GRE packets received in {counters.GetValueOrDefault("greReceiveBatches")} reads, TUN {counters.GetValueOrDefault("tunRead")} read / {counters.GetValueOrDefault("tunWritten")} written, {counters.GetValueOrDefault("bufferPoolInUse")} of {counters.GetValueOrDefault("bufferPoolCreated")} buffers in use");
+                $"data path: {counters.GetValueOrDefault("greReceived")} GRE packets received in {counters.GetValueOrDefault("greReceiveBatches")} reads, TUN {counters.GetValueOrDefault("tunRead")} read ({counters.GetValueOrDefault("tunSuperPacketsRead")} super-packets) / {counters.GetValueOrDefault("tunWritten")} written ({counters.GetValueOrDefault("tunSuperPacketsWritten")} super-packets), {counters.GetValueOrDefault("bufferPoolInUse")} of {counters.GetValueOrDefault("bufferPoolCreated")} buffers in use");
         }
         var serviceDrops = counters.Where(c => c.Value > 0 && Runtime.GatewayService.IsDropCounter(c.Key)).Select(c => $"{c.Key} {c.Value}").ToList();
         if (serviceDrops.Count > 0)

@@ -365,7 +365,7 @@ internal sealed partial class ClientRuntime : ITunnelSessionHost, IControlChanne
         }
     }
 
-    public void DeliverPacket(TunnelSession session, PppProtocol protocol, Span<byte> packet) => _tun?.Write(packet);
+    public void DeliverPacket(TunnelSession session, PppProtocol protocol, Span<byte> packet) => _tun?.Write(packet, session.TunWrites);
 
     public void OnClosed(TunnelSession session, string reason)
     {

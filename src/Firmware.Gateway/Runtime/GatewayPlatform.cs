@@ -21,7 +21,7 @@ internal sealed record GatewayPlatform(
     IKernelSettings Kernel)
 {
     public static GatewayPlatform Linux { get; } = new(
-        TunDevice.Open,
+        name => TunDevice.Open(name),
         () => new RawGreSocket(),
         () => new RouteNetlink(),
         new LinuxKernelSettings());

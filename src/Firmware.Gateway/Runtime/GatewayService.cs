@@ -524,7 +524,7 @@ internal sealed partial class GatewayService : IAsyncDisposable
     internal static bool IsDropCounter(string name) => name switch
     {
         "greUnknownSession" or "greOverflow" or "greSendFailures" or "tunNoSession" or "tunOverflow"
-            or "tunWriteFailures" or "bufferPoolExhausted" or "spoofedInnerSource" => true,
+            or "tunWriteFailures" or "tunOffloadRefused" or "bufferPoolExhausted" or "spoofedInnerSource" => true,
         _ => name.StartsWith("gre", StringComparison.Ordinal) && Enum.TryParse<Protocol.Gre.GreDropReason>(name.AsSpan(3), out var reason)
             && reason != Protocol.Gre.GreDropReason.None,
     };
@@ -555,6 +555,10 @@ internal sealed partial class GatewayService : IAsyncDisposable
         counters["tunNoSession"] = tun.NoSession;
         counters["tunOverflow"] = tun.Overflow;
         counters["tunWriteFailures"] = tun.WriteFailures;
+        counters["tunSuperPacketsRead"] = tun.SuperPacketsRead;
+        counters["tunSuperPacketsWritten"] = tun.SuperPacketsWritten;
+        counters["tunOffloadRefused"] = tun.OffloadRefused;
+        counters["superPacketBuffersCreated"] = context.Pool.SuperPackets.Created;
         counters["bufferPoolCreated"] = context.Pool.Created;
         counters["bufferPoolInUse"] = context.Pool.InUse;
         counters["bufferPoolExhausted"] = context.Pool.Exhausted;

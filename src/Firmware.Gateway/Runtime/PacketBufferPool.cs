@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Firmware.Protocol.Ip;
 
 namespace Firmware.Gateway.Runtime;
 
@@ -19,6 +20,9 @@ public sealed class PacketBufferPool
     private long _exhausted;
 
     public PacketBufferPool(int capacity = 4096) => _capacity = capacity;
+
+    /// <summary>The 64 KiB buffers the sessions join received TCP segments in, for a TUN that takes them whole.</summary>
+    public SuperPacketBuffers SuperPackets { get; } = new();
 
     /// <summary>Times a rent failed because every buffer was in use (the packet was dropped).</summary>
     public long Exhausted => Interlocked.Read(ref _exhausted);

@@ -566,7 +566,7 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IControlChanne
         {
             return;
         }
-        _tun.Write(packet);
+        _tun.Write(packet, session.TunWrites);
     }
 
     public void OnClosed(TunnelSession session, string reason)

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Net;
 using Firmware.Platform.Tun;
+using Firmware.Protocol.Ip;
 
 namespace Firmware.Gateway.Runtime;
 
@@ -12,6 +13,7 @@ namespace Firmware.Gateway.Runtime;
 public sealed class TunCounters
 {
     internal long NoSessionField, OverflowField, WriteFailuresField, ReadField, WrittenField;
+    internal long SuperPacketsReadField, SuperPacketsWrittenField, OffloadRefusedField;
 
     /// <summary>Packets the kernel routed to a TUN for an address no tunnel holds.</summary>
     public long NoSession => Interlocked.Read(ref NoSessionField);
@@ -25,6 +27,15 @@ public sealed class TunCounters
     public long Read => Interlocked.Read(ref ReadField);
 
     public long Written => Interlocked.Read(ref WrittenField);
+
+    /// <summary>TCP super-packets the kernel handed a TUN (each cut into the tunnel's segments, counted in <see cref="Read"/>).</summary>
+    public long SuperPacketsRead => Interlocked.Read(ref SuperPacketsReadField);
+
+    /// <summary>Super-packets written: a tunnel's received segments joined (each counted in <see cref="Written"/>).</summary>
+    public long SuperPacketsWritten => Interlocked.Read(ref SuperPacketsWrittenField);
+
+    /// <summary>What the kernel handed a TUN with an offload header that did not fit the packet: dropped.</summary>
+    public long OffloadRefused => Interlocked.Read(ref OffloadRefusedField);
 }
 
 /// <summary>
@@ -32,8 +43,10 @@ public sealed class TunCounters
 /// header room and hands it to the session that owns its destination (a server's TUN serves many clients,
 /// routed by their assigned addresses) or to the one session of a client's TUN. Packets for no session are
 /// dropped and counted. When the device disappears under us, <see cref="DeviceLost"/> fires once.
+/// Sessions write through their own <see cref="TcpCoalescer"/>, so a device that takes super-packets gets a
+/// batch's TCP segments joined.
 /// </summary>
-public sealed class TunBridge : IDisposable
+public sealed class TunBridge : IDisposable, ISuperPacketSink
 {
     private readonly ITunDevice _tun;
     private readonly PacketBufferPool _pool;
@@ -80,8 +93,23 @@ public sealed class TunBridge : IDisposable
     /// <summary>Every packet goes to <paramref name="session"/> (a client's own TUN); null stops that.</summary>
     public void RouteAll(TunnelSession? session) => _onlySession = session;
 
-    /// <summary>Writes a packet from a session to the kernel. Called on that session's loop.</summary>
-    public void Write(ReadOnlySpan<byte> packet)
+    /// <summary>
+    /// Writes a packet from a session to the kernel, or holds it in the session's <paramref name="coalescer"/>
+    /// to join the next ones (the session flushes it at the end of its batch). Called on that session's loop.
+    /// </summary>
+    public void Write(ReadOnlySpan<byte> packet, TcpCoalescer? coalescer)
+    {
+        if (coalescer is not null && _tun.TakesSuperPackets)
+        {
+            coalescer.Add(packet, this);
+        }
+        else
+        {
+            WritePacket(packet);
+        }
+    }
+
+    public void WritePacket(ReadOnlySpan<byte> packet)
     {
         if (_tun.Write(packet))
         {
@@ -93,11 +121,32 @@ public sealed class TunBridge : IDisposable
         }
     }
 
+    void ISuperPacketSink.WriteSuperPacket(in VirtioNetHeader header, ReadOnlySpan<byte> packet)
+    {
+        var segments = (packet.Length - header.HeaderLength + header.GsoSize - 1) / header.GsoSize;
+        if (_tun.WriteSuperPacket(header, packet))
+        {
+            Interlocked.Add(ref _counters.WrittenField, segments);
+            Interlocked.Increment(ref _counters.SuperPacketsWrittenField);
+        }
+        else
+        {
+            Interlocked.Add(ref _counters.WriteFailuresField, segments);
+        }
+    }
+
     private void ReadLoop()
     {
         Span<byte> scratch = stackalloc byte[PacketBufferPool.BufferSize];
+        var offloads = default(TunOffloadCounts);
         while (true)
         {
+            if (_tun.OffloadCounts is var now && now != offloads)
+            {
+                Interlocked.Add(ref _counters.SuperPacketsReadField, now.SuperPacketsRead - offloads.SuperPacketsRead);
+                Interlocked.Add(ref _counters.OffloadRefusedField, now.Refused - offloads.Refused);
+                offloads = now;
+            }
             var buffer = _pool.Rent();
             if (buffer is null)
             {

@@ -129,6 +129,7 @@ public sealed partial class TunnelSession : IGreWindowHost<byte[]>, IPppSessionO
         _channel = channel;
         _gre = gre;
         _pool = pool;
+        TunWrites = new TcpCoalescer(pool.SuperPackets);
         _time = time;
         _logger = logger;
         Peer = channel.Peer;
@@ -273,7 +274,7 @@ public sealed partial class TunnelSession : IGreWindowHost<byte[]>, IPppSessionO
     /// </summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        var loop = _loop.RunAsync(Handle, OnLoopError, FlushSends);
+        var loop = _loop.RunAsync(Handle, OnLoopError, AfterBatch);
         using (cancellationToken.Register(() => Post(() => Shutdown("service stopping"))))
         {
             if (_loginDeadline is not null)
@@ -531,7 +532,26 @@ public sealed partial class TunnelSession : IGreWindowHost<byte[]>, IPppSessionO
         _sends.Add(buffer, offset, length, _peerKey);
     }
 
-    /// <summary>After each batch of the loop's work: everything it sent leaves in one go, and the buffers go back.</summary>
+    /// <summary>
+    /// Where this session's packets for the TUN wait to be joined with the next ones of their TCP stream; the
+    /// host writes through it, and it is flushed after each batch.
+    /// </summary>
+    internal TcpCoalescer TunWrites { get; }
+
+    /// <summary>After each batch of the loop's work: what it sent leaves in one go, what it received goes to the TUN.</summary>
+    private void AfterBatch()
+    {
+        try
+        {
+            FlushSends();
+        }
+        finally
+        {
+            TunWrites.Flush();
+        }
+    }
+
+    /// <summary>Everything queued for the peer leaves in one go, and the buffers go back.</summary>
     private void FlushSends()
     {
         if (_sends.Count == 0)
@@ -644,7 +664,7 @@ public sealed partial class TunnelSession : IGreWindowHost<byte[]>, IPppSessionO
         }
         // What PPP said last (an authentication Failure, a Terminate-Request) leaves before the control connection
         // clears the call on its own thread: a peer that reads the Call-Disconnect-Notify first never learns why.
-        FlushSends();
+        AfterBatch();
         if (_call is not null)
         {
             // Ended here: the call is cleared, and a connection left with no calls goes too. Cleared by the peer:
@@ -663,7 +683,7 @@ public sealed partial class TunnelSession : IGreWindowHost<byte[]>, IPppSessionO
 
     private void FinishLoop()
     {
-        FlushSends(); // the Terminate-Request and the last acks still leave
+        AfterBatch(); // the Terminate-Request and the last acks still leave
         while (_early.TryDequeue(out var early))
         {
             _pool.Return(early.Buffer);

@@ -94,4 +94,7 @@ internal static unsafe partial class MessageNative
 
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);
+
+    [LibraryImport("libc", EntryPoint = "writev", SetLastError = true)]
+    public static partial nint WriteVector(int fd, IoVec* vectors, int count);
 }

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
 
 namespace Firmware.Protocol.Ip;
 
@@ -8,6 +9,40 @@ public interface ISuperPacketSink
     void WritePacket(ReadOnlySpan<byte> packet);
 
     void WriteSuperPacket(in VirtioNetHeader header, ReadOnlySpan<byte> packet);
+}
+
+/// <summary>
+/// The 64 KiB buffers coalescers hold segments in, shared by every tunnel of a gateway: a coalescer holds
+/// one only between its first held segment and the end of its batch, so a gateway needs about as many as it
+/// has loops running at once, not one per tunnel.
+/// </summary>
+public sealed class SuperPacketBuffers
+{
+    public const int BufferSize = 65535;
+    private const int Kept = 16;
+    private readonly ConcurrentStack<byte[]> _free = new();
+    private long _created;
+
+    /// <summary>Buffers made since start (the rest of the time they are reused).</summary>
+    public long Created => Interlocked.Read(ref _created);
+
+    public byte[] Rent()
+    {
+        if (_free.TryPop(out var buffer))
+        {
+            return buffer;
+        }
+        Interlocked.Increment(ref _created);
+        return new byte[BufferSize];
+    }
+
+    public void Return(byte[] buffer)
+    {
+        if (_free.Count < Kept)
+        {
+            _free.Push(buffer);
+        }
+    }
 }
 
 /// <summary>
@@ -22,11 +57,13 @@ public interface ISuperPacketSink
 /// </summary>
 public sealed class TcpCoalescer
 {
-    private const int MaximumLength = 65535;
+    private const int MaximumLength = SuperPacketBuffers.BufferSize;
     private const byte FlagAck = 0x10;
     private const byte FlagPsh = 0x08;
 
-    private readonly byte[] _buffer = new byte[MaximumLength];
+    private readonly SuperPacketBuffers _buffers;
+    /// <summary>Rented while something is held (<see cref="_count"/> &gt; 0), returned by <see cref="Flush"/>.</summary>
+    private byte[] _buffer = [];
     private ISuperPacketSink? _sink;
     private int _length;
     private int _count;
@@ -38,6 +75,8 @@ public sealed class TcpCoalescer
     /// <summary>The last segment was short or pushed: nothing more may join.</summary>
     private bool _closed;
     private long _joined;
+
+    public TcpCoalescer(SuperPacketBuffers buffers) => _buffers = buffers;
 
     /// <summary>Segments that went out inside another's super-packet rather than as packets of their own.</summary>
     public long Joined => Interlocked.Read(ref _joined);
@@ -62,6 +101,7 @@ public sealed class TcpCoalescer
             sink.WritePacket(packet); // it would end its group at once
             return;
         }
+        _buffer = _buffers.Rent();
         packet.CopyTo(_buffer);
         _sink = sink;
         _length = packet.Length;
@@ -82,10 +122,23 @@ public sealed class TcpCoalescer
             return;
         }
         var sink = _sink!;
-        var packet = _buffer.AsSpan(0, _length);
+        var buffer = _buffer;
         var count = _count;
         _count = 0;
         _sink = null;
+        _buffer = [];
+        try
+        {
+            Write(sink, buffer.AsSpan(0, _length), count);
+        }
+        finally
+        {
+            _buffers.Return(buffer);
+        }
+    }
+
+    private void Write(ISuperPacketSink sink, Span<byte> packet, int count)
+    {
         if (count == 1)
         {
             sink.WritePacket(packet);

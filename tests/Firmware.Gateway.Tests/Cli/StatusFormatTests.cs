@@ -21,6 +21,9 @@ public sealed class StatusFormatTests
                 ["greSendFailures"] = 0,
                 ["tunRead"] = 900,
                 ["tunWritten"] = 950,
+                ["tunSuperPacketsRead"] = 20,
+                ["tunSuperPacketsWritten"] = 25,
+                ["tunOffloadRefused"] = 4,
                 ["tunNoSession"] = 7,
                 ["bufferPoolCreated"] = 96,
                 ["bufferPoolInUse"] = 33,
@@ -31,13 +34,13 @@ public sealed class StatusFormatTests
 
         var lines = StatusCommand.Format(status).Split('\n');
 
-        Assert.Contains("data path: 1000 GRE packets received in 40 reads, TUN 900 read / 950 written, 33 of 96 buffers in use", lines);
+        Assert.Contains("data path: 1000 GRE packets received in 40 reads, TUN 900 read (20 super-packets) / 950 written (25 super-packets), 33 of 96 buffers in use", lines);
         var drops = Assert.Single(lines, l => l.StartsWith("dropped outside any tunnel: ", StringComparison.Ordinal));
-        foreach (var expected in new[] { "greUnknownSession 3", "greTooShort 2", "tunNoSession 7", "bufferPoolExhausted 1" })
+        foreach (var expected in new[] { "greUnknownSession 3", "greTooShort 2", "tunNoSession 7", "bufferPoolExhausted 1", "tunOffloadRefused 4" })
         {
             Assert.Contains(expected, drops, StringComparison.Ordinal);
         }
-        foreach (var notADrop in new[] { "greReceived", "tunRead", "controlConnections", "greSendFailures" })
+        foreach (var notADrop in new[] { "greReceived", "tunRead", "controlConnections", "greSendFailures", "tunSuperPacketsRead", "tunSuperPacketsWritten" })
         {
             Assert.DoesNotContain(notADrop, drops, StringComparison.Ordinal);
         }

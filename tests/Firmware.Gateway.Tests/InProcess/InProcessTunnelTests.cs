@@ -60,6 +60,34 @@ public sealed class InProcessTunnelTests(ITestOutputHelper output)
         Assert.True(pair.ClientSession.PacketsSent >= Count && pair.ServerSession.PacketsReceived >= Count);
     }
 
+    [Fact]
+    public async Task A_burst_of_one_tcp_stream_reaches_the_tun_joined_into_super_packets_that_cut_back_into_the_same_segments()
+    {
+        await using var pair = GatewayPair.StartUp(output);
+        var negotiated = pair.ClientSession.Negotiated!;
+        var segmentSize = Math.Min(pair.ClientSession.EffectiveMtu, pair.ServerSession.EffectiveMtu) - 40;
+        const int Count = 1000;
+        var sent = Enumerable.Range(0, Count)
+            .Select(i => IpPackets.StreamSegment(negotiated.LocalAddress!, negotiated.PeerAddress!, i, segmentSize)).ToList();
+
+        // All at once, as a sender's TCP does with a full window: the tunnel's batches carry many segments each.
+        foreach (var segment in sent)
+        {
+            Assert.True(pair.ClientTunDevice.InjectFromKernel(segment));
+        }
+        for (var i = 0; i < Count; i++)
+        {
+            Assert.True(pair.ServerTunDevice.TryTakeDelivered(PacketTimeout, out var arrived), $"segment {i} of {Count} arrived");
+            Assert.Equal(sent[i], arrived); // the in-memory TUN cuts each super-packet with the kernel's rules
+        }
+
+        var written = pair.ServerTunDevice.OffloadCounts.SuperPacketsWritten;
+        output.WriteLine($"{Count} segments reached the server's TUN in {written} super-packets and {Count - pair.ServerSession.TunWrites.Joined - written} single writes");
+        Assert.True(written > 0, "no segments were joined");
+        Assert.Equal(written, pair.ServerGateway.Context!.TunCounters.SuperPacketsWritten);
+        Assert.Equal(0, pair.ServerTunDevice.OffloadCounts.Refused);
+    }
+
     /// <summary>
     /// Sends <paramref name="count"/> numbered UDP packets of sizes up to <paramref name="mtu"/> into
     /// <paramref name="from"/>, at most a window ahead of what reached <paramref name="to"/>, and checks each one

@@ -7,6 +7,7 @@ namespace Firmware.Gateway.Tests.InProcess;
 internal static class IpPackets
 {
     public const byte Icmp = 1;
+    public const byte Tcp = 6;
     public const byte Udp = 17;
 
     public static byte[] Ipv4(IPAddress source, IPAddress destination, byte protocol, ReadOnlySpan<byte> payload, ushort id = 0)
@@ -50,6 +51,31 @@ internal static class IpPackets
         var random = new Random(sequence);
         random.NextBytes(udp.AsSpan(12));
         return Ipv4(source, destination, Udp, udp, (ushort)sequence);
+    }
+
+    /// <summary>
+    /// Segment <paramref name="index"/> of a TCP stream of full segments (ACK set, sequence and IPv4 ID counting
+    /// up, as a sender's TCP makes them), with a right checksum.
+    /// </summary>
+    public static byte[] StreamSegment(IPAddress source, IPAddress destination, int index, int segmentSize)
+    {
+        var tcp = new byte[20 + segmentSize];
+        BinaryPrimitives.WriteUInt16BigEndian(tcp, 40001);
+        BinaryPrimitives.WriteUInt16BigEndian(tcp.AsSpan(2), 5201);
+        BinaryPrimitives.WriteUInt32BigEndian(tcp.AsSpan(4), (uint)(1000 + (index * segmentSize)));
+        BinaryPrimitives.WriteUInt32BigEndian(tcp.AsSpan(8), 77);
+        tcp[12] = 5 << 4;
+        tcp[13] = 0x10; // ACK
+        BinaryPrimitives.WriteUInt16BigEndian(tcp.AsSpan(14), 502);
+        new Random(index).NextBytes(tcp.AsSpan(20));
+        var packet = Ipv4(source, destination, Tcp, tcp, (ushort)index);
+        var pseudo = new byte[12 + tcp.Length];
+        packet.AsSpan(12, 8).CopyTo(pseudo);
+        pseudo[9] = Tcp;
+        BinaryPrimitives.WriteUInt16BigEndian(pseudo.AsSpan(10), (ushort)tcp.Length);
+        tcp.CopyTo(pseudo, 12);
+        BinaryPrimitives.WriteUInt16BigEndian(packet.AsSpan(36), Checksum(pseudo));
+        return packet;
     }
 
     /// <summary>The sequence number of a <see cref="Numbered"/> packet, or -1 if it is not one.</summary>

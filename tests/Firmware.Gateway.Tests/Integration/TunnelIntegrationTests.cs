@@ -72,7 +72,7 @@ public sealed class TunnelIntegrationTests(ITestOutputHelper output)
     {
         var clock = Stopwatch.StartNew();
         using var lab = new NetnsLab();
-        var (clientNs, _, _) = lab.StartPair();
+        var (clientNs, server, client) = lab.StartPair();
 
         var data = Path.Combine(Path.GetTempPath(), $"pgw-integ-{Guid.NewGuid():N}.bin");
         try
@@ -92,6 +92,16 @@ public sealed class TunnelIntegrationTests(ITestOutputHelper output)
             transfer.Stop();
             var received = receiverResult.Stdout.Split(' ')[0];
             Assert.Equal(sent, received);
+            // TUN offloads at work: the sender's kernel handed the client's TUN TCP super-packets to cut, and the
+            // server joined what arrived into super-packets its kernel took whole (not one of them refused).
+            Assert.True(client.Counter("tunSuperPacketsRead") > 0, $"client: {client.StatusText()}");
+            Assert.True(server.Counter("tunSuperPacketsWritten") > 0, $"server: {server.StatusText()}");
+            foreach (var gateway in new[] { client, server })
+            {
+                Assert.Equal(0, gateway.Counter("tunOffloadRefused") + gateway.Counter("tunWriteFailures"));
+            }
+            output.WriteLine($"client: {client.StatusText()}");
+            output.WriteLine($"server: {server.StatusText()}");
             output.WriteLine($"100 MB in {transfer.Elapsed.TotalSeconds:0.0} s ({100 * 8 / transfer.Elapsed.TotalSeconds:0} Mbit/s); test took {clock.Elapsed.TotalSeconds:0.0} s");
         }
         finally

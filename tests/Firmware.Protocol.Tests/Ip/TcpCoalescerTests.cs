@@ -26,7 +26,7 @@ public sealed class TcpCoalescerTests
         => Enumerable.Range(0, count).Select(i => TcpPackets.Segment(ipv6, i == count - 1 ? lastFlags : TcpPackets.Ack, TcpPackets.Timestamps,
             i == count - 1 ? lastPayload : Mss, sequence: start + (uint)(i * Mss), identification: (ushort)(7 + i), payloadSeed: i * Mss, sourcePort: port)).ToList();
 
-    private static RecordingSink Coalesce(IEnumerable<byte[]> packets) => Coalesce(packets, new TcpCoalescer());
+    private static RecordingSink Coalesce(IEnumerable<byte[]> packets) => Coalesce(packets, new TcpCoalescer(new SuperPacketBuffers()));
 
     private static RecordingSink Coalesce(IEnumerable<byte[]> packets, TcpCoalescer coalescer)
     {
@@ -46,7 +46,7 @@ public sealed class TcpCoalescerTests
     {
         var stream = Stream(ipv6, 10, lastPayload: 500, lastFlags: TcpPackets.Ack | TcpPackets.Psh);
 
-        var coalescer = new TcpCoalescer();
+        var coalescer = new TcpCoalescer(new SuperPacketBuffers());
 
         var sink = Coalesce(stream, coalescer);
 
@@ -150,7 +150,7 @@ public sealed class TcpCoalescerTests
     public void Hostile_segments_never_throw_and_whatever_goes_in_comes_out()
     {
         var random = new Random(1661);
-        var coalescer = new TcpCoalescer();
+        var coalescer = new TcpCoalescer(new SuperPacketBuffers());
         var sink = new RecordingSink();
         var count = 0;
         for (var round = 0; round < 5000; round++)

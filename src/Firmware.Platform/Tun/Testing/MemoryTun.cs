@@ -1,10 +1,13 @@
+using Firmware.Protocol.Ip;
+
 namespace Firmware.Platform.Tun.Testing;
 
 /// <summary>
 /// An in-memory TUN for tests: <see cref="InjectFromKernel"/> plays the kernel routing a packet to the
 /// interface (the gateway's <see cref="Read"/> gets it), <see cref="TryTakeDelivered"/> returns what the gateway
 /// wrote to the kernel. Both queues are bounded; a full one drops the packet and counts it, as a real TUN's
-/// queue does.
+/// queue does. Like a TUN with offloads it takes TCP super-packets (unless told not to) and delivers them as
+/// the kernel would see them after cutting: one segment at a time, each checked by the same segmenter.
 /// </summary>
 public sealed class MemoryTun : ITunDevice
 {
@@ -13,14 +16,20 @@ public sealed class MemoryTun : ITunDevice
     private readonly int _capacity;
     private bool _disposed;
     private long _dropped;
+    private long _superPacketsWritten, _refused;
 
-    public MemoryTun(string name, int capacity = 4096)
+    public MemoryTun(string name, int capacity = 4096, bool takesSuperPackets = true)
     {
         Name = name;
         _capacity = capacity;
+        TakesSuperPackets = takesSuperPackets;
     }
 
     public string Name { get; }
+
+    public bool TakesSuperPackets { get; }
+
+    public TunOffloadCounts OffloadCounts => new(0, Interlocked.Read(ref _superPacketsWritten), Interlocked.Read(ref _refused));
 
     /// <summary>Raised once by <see cref="Dispose"/>: the interface is gone (a fake route table forgets its link).</summary>
     public event Action<MemoryTun>? Closed;
@@ -124,6 +133,30 @@ public sealed class MemoryTun : ITunDevice
             }
             _delivered.Enqueue(packet.ToArray());
             Monitor.PulseAll(_delivered);
+        }
+        return true;
+    }
+
+    public bool WriteSuperPacket(in VirtioNetHeader header, ReadOnlySpan<byte> packet)
+    {
+        if (!TakesSuperPackets)
+        {
+            throw new InvalidOperationException($"{Name} takes no super-packets");
+        }
+        if (!GsoSegmenter.TryPlan(header, packet, out var plan, out _))
+        {
+            Interlocked.Increment(ref _refused); // the kernel would refuse the write: EINVAL
+            return true;
+        }
+        Interlocked.Increment(ref _superPacketsWritten);
+        var segment = new byte[plan.HeaderLength + plan.SegmentSize];
+        for (var i = 0; i < plan.Count; i++)
+        {
+            var length = GsoSegmenter.WriteSegment(plan, packet, i, segment);
+            if (!Write(segment.AsSpan(0, length)))
+            {
+                return false;
+            }
         }
         return true;
     }
