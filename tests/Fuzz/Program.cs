@@ -53,6 +53,8 @@ internal static class Program
         ["pptpd"] = Pptpd,
         ["mss"] = data => _ = TcpMssClamp.TryClamp(data, ipv4Limit: 536, ipv6Limit: 1220),
         ["dhcp"] = Dhcp,
+        ["tun-offload"] = TunOffload,
+        ["tcp-coalesce"] = TcpCoalesce,
     };
 
     public static int Main(string[] args)
@@ -126,6 +128,90 @@ internal static class Program
             read += count;
         }
         return input;
+    }
+
+    /// <summary>What the kernel hands an offloading TUN: a virtio-net header, then the packet to cut.</summary>
+    private static void TunOffload(byte[] data)
+    {
+        if (data.Length < VirtioNetHeader.Size)
+        {
+            return;
+        }
+        var header = VirtioNetHeader.Read(data);
+        var packet = data.AsSpan(VirtioNetHeader.Size);
+        if (!GsoSegmenter.TryPlan(header, packet, out var plan, out _))
+        {
+            return;
+        }
+        Span<byte> segment = stackalloc byte[2048];
+        for (var i = 0; i < plan.Count; i++)
+        {
+            var length = GsoSegmenter.WriteSegment(plan, packet, i, segment);
+            if (length > segment.Length)
+            {
+                throw new InvalidOperationException($"segment {i} claims {length} bytes");
+            }
+        }
+    }
+
+    /// <summary>
+    /// A tunnel's received packets through the coalescer. With the first byte odd, each packet's TCP checksum
+    /// is made right first, so the fuzzer reaches the joining rules rather than stopping at the checksum.
+    /// Whatever goes in must come out: a lost or invented segment is a crash.
+    /// </summary>
+    private static void TcpCoalesce(byte[] data)
+    {
+        if (data.Length == 0)
+        {
+            return;
+        }
+        var fixChecksums = (data[0] & 1) != 0;
+        var coalescer = new TcpCoalescer(new SuperPacketBuffers());
+        var sink = new CountingSink();
+        var count = 0;
+        foreach (var packet in Packets(data[1..]))
+        {
+            if (fixChecksums)
+            {
+                FixTcpChecksum(packet);
+            }
+            coalescer.Add(packet, sink);
+            count++;
+        }
+        coalescer.Flush();
+        if (sink.Segments != count)
+        {
+            throw new InvalidOperationException($"{count} packets went in, {sink.Segments} came out");
+        }
+    }
+
+    private static void FixTcpChecksum(Span<byte> packet)
+    {
+        var ipLength = packet.Length >= 1 && packet[0] >> 4 == 6 ? 40 : 20;
+        if (packet.Length < ipLength + 20)
+        {
+            return;
+        }
+        var tcp = packet[ipLength..];
+        tcp[16] = tcp[17] = 0;
+        var sum = InternetChecksum.Add(InternetChecksum.PseudoHeader(packet, 6, tcp.Length), InternetChecksum.Sum(tcp));
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(tcp[16..], InternetChecksum.Finish(sum));
+    }
+
+    private sealed class CountingSink : ISuperPacketSink
+    {
+        public int Segments { get; private set; }
+
+        public void WritePacket(ReadOnlySpan<byte> packet) => Segments++;
+
+        public void WriteSuperPacket(in VirtioNetHeader header, ReadOnlySpan<byte> packet)
+        {
+            if (!GsoSegmenter.TryPlan(header, packet, out var plan, out var error))
+            {
+                throw new InvalidOperationException($"the coalescer made a super-packet the segmenter refuses: {error}");
+            }
+            Segments += plan.Count;
+        }
     }
 
     /// <summary>Splits an input into packets, each preceded by its length byte.</summary>
