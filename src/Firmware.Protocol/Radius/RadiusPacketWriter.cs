@@ -82,7 +82,7 @@ public ref struct RadiusPacketWriter
         return value[RadiusWire.VendorHeaderLength..];
     }
 
-    public bool Add(RadiusAttributeType type, ReadOnlySpan<byte> value)
+    public bool Add(RadiusAttributeType type, scoped ReadOnlySpan<byte> value)
     {
         var field = Reserve((byte)type, value.Length);
         if (!Overflowed)
@@ -102,7 +102,7 @@ public ref struct RadiusPacketWriter
         return !Overflowed;
     }
 
-    public bool AddMicrosoft(MicrosoftAttributeType type, ReadOnlySpan<byte> value)
+    public bool AddMicrosoft(MicrosoftAttributeType type, scoped ReadOnlySpan<byte> value)
     {
         var field = ReserveVendor(RadiusWire.MicrosoftVendorId, (byte)type, value.Length);
         if (!Overflowed)
