@@ -11,6 +11,7 @@ using Firmware.Protocol.Ppp.Ipcp;
 using Firmware.Protocol.Ppp.Ipv6cp;
 using Firmware.Protocol.Ppp.Lcp;
 using Firmware.Protocol.Pptp;
+using Firmware.Protocol.Radius;
 using Microsoft.Extensions.Time.Testing;
 using Microsoft.Win32.SafeHandles;
 using SharpFuzz;
@@ -55,6 +56,7 @@ internal static class Program
         ["dhcp"] = Dhcp,
         ["tun-offload"] = TunOffload,
         ["tcp-coalesce"] = TcpCoalesce,
+        ["radius"] = RadiusAnswer,
     };
 
     public static int Main(string[] args)
@@ -212,6 +214,30 @@ internal static class Program
             }
             Segments += plan.Count;
         }
+    }
+
+    /// <summary>
+    /// A RADIUS server's answer to our Access-Request. The first byte picks the method and whether the rest is
+    /// signed with the right secret first: unsigned inputs test the checks at the door, signed ones reach the
+    /// attribute readers (MS-CHAP2-Success, the MPPE key decryption, MS-CHAP-Error) behind them.
+    /// </summary>
+    private static void RadiusAnswer(byte[] data)
+    {
+        if (data.Length < 2)
+        {
+            return;
+        }
+        var method = (data[0] & 3) switch { 0 => AuthMethod.Pap, 1 => AuthMethod.ChapMd5, 2 => AuthMethod.MsChapV1, _ => AuthMethod.MsChapV2 };
+        var datagram = data[1..];
+        ReadOnlySpan<byte> secret = "fuzz-secret"u8;
+        Span<byte> requestAuthenticator = stackalloc byte[16];
+        requestAuthenticator.Fill(0x42);
+        if ((data[0] & 4) != 0)
+        {
+            _ = RadiusAuthenticator.Sign(datagram, secret, requestAuthenticator);
+        }
+        var identifier = datagram.Length > 1 ? datagram[1] : (byte)0;
+        _ = RadiusAccessAnswer.TryRead(datagram, identifier, requestAuthenticator, secret, method, out _);
     }
 
     /// <summary>Splits an input into packets, each preceded by its length byte.</summary>
