@@ -20,7 +20,8 @@ public sealed class SuperPacketBuffers
 {
     public const int BufferSize = 65535;
     private const int Kept = 16;
-    private readonly ConcurrentStack<byte[]> _free = new();
+    // A queue, not a stack: ConcurrentStack allocates a node per push, once per batch here.
+    private readonly ConcurrentQueue<byte[]> _free = new();
     private long _created;
 
     /// <summary>Buffers made since start (the rest of the time they are reused).</summary>
@@ -28,7 +29,7 @@ public sealed class SuperPacketBuffers
 
     public byte[] Rent()
     {
-        if (_free.TryPop(out var buffer))
+        if (_free.TryDequeue(out var buffer))
         {
             return buffer;
         }
@@ -40,7 +41,7 @@ public sealed class SuperPacketBuffers
     {
         if (_free.Count < Kept)
         {
-            _free.Push(buffer);
+            _free.Enqueue(buffer);
         }
     }
 }

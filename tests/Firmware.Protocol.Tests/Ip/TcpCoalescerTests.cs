@@ -146,6 +146,51 @@ public sealed class TcpCoalescerTests
         Assert.Equal(stream.Select(Convert.ToHexString), sink.Segments().Select(Convert.ToHexString));
     }
 
+    /// <summary>Counts what it is given and keeps nothing: a sink that allocates nothing itself.</summary>
+    private sealed class CountingSink : ISuperPacketSink
+    {
+        public long Packets;
+        public long SuperPackets;
+
+        public void WritePacket(ReadOnlySpan<byte> packet) => Packets++;
+
+        public void WriteSuperPacket(in VirtioNetHeader header, ReadOnlySpan<byte> packet) => SuperPackets++;
+    }
+
+    [Fact]
+    public void Joining_and_cutting_allocate_nothing_per_packet_once_warm()
+    {
+        var stream = Stream(false, 40);
+        var (header, superPacket) = GsoSegmenterTests.SuperPacket(false, payload: 40 * Mss);
+        var coalescer = new TcpCoalescer(new SuperPacketBuffers());
+        var sink = new CountingSink();
+        var segment = new byte[2048];
+        void Round()
+        {
+            foreach (var packet in stream)
+            {
+                coalescer.Add(packet, sink);
+            }
+            coalescer.Flush();
+            _ = GsoSegmenter.TryPlan(header, superPacket, out var plan, out _);
+            for (var i = 0; i < plan.Count; i++)
+            {
+                _ = GsoSegmenter.WriteSegment(plan, superPacket, i, segment);
+            }
+        }
+        Round();
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var round = 0; round < 100; round++)
+        {
+            Round();
+        }
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(101, sink.SuperPackets);
+        Assert.Equal(0, allocated);
+    }
+
     [Fact]
     public void Hostile_segments_never_throw_and_whatever_goes_in_comes_out()
     {
