@@ -196,8 +196,7 @@ internal static class Program
         }
         var tcp = packet[ipLength..];
         tcp[16] = tcp[17] = 0;
-        var sum = InternetChecksum.Add(InternetChecksum.PseudoHeader(packet, 6, tcp.Length), InternetChecksum.Sum(tcp));
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(tcp[16..], InternetChecksum.Finish(sum));
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(tcp[16..], InternetChecksum.Finish(InternetChecksum.Transport(packet, ipLength, 6)));
     }
 
     private sealed class CountingSink : ISuperPacketSink

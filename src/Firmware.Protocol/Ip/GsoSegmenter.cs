@@ -123,9 +123,7 @@ public static class GsoSegmenter
         {
             BinaryPrimitives.WriteUInt16BigEndian(segment[2..], (ushort)length);
             BinaryPrimitives.WriteUInt16BigEndian(segment[4..], (ushort)(BinaryPrimitives.ReadUInt16BigEndian(segment[4..]) + index));
-            segment[10] = 0;
-            segment[11] = 0;
-            BinaryPrimitives.WriteUInt16BigEndian(segment[10..], InternetChecksum.Finish(InternetChecksum.Sum(segment[..ipHeader])));
+            InternetChecksum.WriteIpv4Header(segment, ipHeader);
         }
         else
         {
@@ -144,8 +142,7 @@ public static class GsoSegmenter
         }
         tcp[TcpChecksumOffset] = 0;
         tcp[TcpChecksumOffset + 1] = 0;
-        var sum = InternetChecksum.Add(InternetChecksum.PseudoHeader(segment, 6, tcp.Length), InternetChecksum.Sum(tcp));
-        BinaryPrimitives.WriteUInt16BigEndian(tcp[TcpChecksumOffset..], InternetChecksum.Finish(sum));
+        BinaryPrimitives.WriteUInt16BigEndian(tcp[TcpChecksumOffset..], InternetChecksum.Finish(InternetChecksum.Transport(segment, ipHeader, 6)));
         return length;
     }
 

@@ -67,6 +67,25 @@ public static class InternetChecksum
     public static uint PseudoHeader(ReadOnlySpan<byte> ipHeader, byte protocol, int upperLength)
         => ipHeader[0] >> 4 == 6 ? PseudoHeaderIpv6(ipHeader, protocol, upperLength) : PseudoHeaderIpv4(ipHeader, protocol, upperLength);
 
+    /// <summary>
+    /// The sum of a transport segment with its pseudo-header: <paramref name="packet"/> is the whole IP packet,
+    /// the segment starts at <paramref name="transportOffset"/>. A segment with a right checksum sums to
+    /// 0xffff (<see cref="Finish"/> gives 0); with the field zeroed, <see cref="Finish"/> gives its value.
+    /// </summary>
+    public static uint Transport(ReadOnlySpan<byte> packet, int transportOffset, byte protocol)
+    {
+        var segment = packet[transportOffset..];
+        return Add(PseudoHeader(packet, protocol, segment.Length), Sum(segment));
+    }
+
+    /// <summary>Recomputes an IPv4 header's checksum in place (bytes 10–11), over its first <paramref name="headerLength"/> bytes.</summary>
+    public static void WriteIpv4Header(Span<byte> packet, int headerLength)
+    {
+        packet[10] = 0;
+        packet[11] = 0;
+        BinaryPrimitives.WriteUInt16BigEndian(packet[10..], Finish(Sum(packet[..headerLength])));
+    }
+
     private static uint Fold(ulong sum)
     {
         sum = (sum & 0xffffffff) + (sum >> 32);

@@ -153,9 +153,7 @@ public sealed class TcpCoalescer
         else
         {
             BinaryPrimitives.WriteUInt16BigEndian(packet[2..], (ushort)_length);
-            packet[10] = 0;
-            packet[11] = 0;
-            BinaryPrimitives.WriteUInt16BigEndian(packet[10..], InternetChecksum.Finish(InternetChecksum.Sum(packet[.._ipHeaderLength])));
+            InternetChecksum.WriteIpv4Header(packet, _ipHeaderLength);
         }
         // CHECKSUM_PARTIAL: the field holds the pseudo-header's sum; the kernel treats the rest as verified.
         var pseudo = InternetChecksum.PseudoHeader(packet, 6, _length - _ipHeaderLength);
@@ -253,7 +251,6 @@ public sealed class TcpCoalescer
         {
             return false;
         }
-        var sum = InternetChecksum.Add(InternetChecksum.PseudoHeader(packet, 6, tcp.Length), InternetChecksum.Sum(tcp));
-        return InternetChecksum.Finish(sum) == 0;
+        return InternetChecksum.Finish(InternetChecksum.Transport(packet, ipHeaderLength, 6)) == 0;
     }
 }

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Threading.Channels;
+using Firmware.Protocol.Ip;
 
 namespace Firmware.Platform.Gre.Testing;
 
@@ -200,23 +201,9 @@ public sealed class MemoryGreNetwork
         // The address keys are the header's bytes read little-endian (RawGreSocket.AddressKey).
         BinaryPrimitives.WriteUInt32LittleEndian(header[12..], source);
         BinaryPrimitives.WriteUInt32LittleEndian(header[16..], destination);
-        BinaryPrimitives.WriteUInt16BigEndian(header[10..], HeaderChecksum(header));
+        InternetChecksum.WriteIpv4Header(header, 20);
         grePacket.CopyTo(datagram.AsSpan(20));
         return datagram;
-    }
-
-    private static ushort HeaderChecksum(ReadOnlySpan<byte> header)
-    {
-        uint sum = 0;
-        for (var i = 0; i < header.Length; i += 2)
-        {
-            sum += BinaryPrimitives.ReadUInt16BigEndian(header[i..]);
-        }
-        while (sum > 0xFFFF)
-        {
-            sum = (sum & 0xFFFF) + (sum >> 16);
-        }
-        return (ushort)~sum;
     }
 }
 
