@@ -264,25 +264,16 @@ internal sealed partial class ConfigBinder
         var methods = new List<AuthMethod>();
         foreach (var (text, node) in items)
         {
-            var method = text switch
+            if (!Protocol.Auth.AuthMethods.TryParseConfigName(text, out var method))
             {
-                "pap" => AuthMethod.Pap,
-                "chap" => AuthMethod.ChapMd5,
-                "mschap" => AuthMethod.MsChapV1,
-                _ => AuthMethod.MsChapV2,
-            };
+                continue; // the schema already refused the name, with its line
+            }
             if (methods.Contains(method))
             {
                 continue;
             }
             methods.Add(method);
-            var risk = method switch
-            {
-                AuthMethod.Pap => "pap sends the password in clear text over the tunnel setup",
-                AuthMethod.ChapMd5 => "chap needs the plain password stored and gives MPPE no keys",
-                AuthMethod.MsChapV1 => "mschap (v1) is cracked quickly from one captured login",
-                _ => null,
-            };
+            var risk = Protocol.Auth.AuthMethods.Of(method).Risk;
             if (risk is not null)
             {
                 Warning(node, $"weak: {risk}; use mschapv2 only");
@@ -347,13 +338,7 @@ internal sealed partial class ConfigBinder
         }
     }
 
-    internal static string AuthName(AuthMethod method) => method switch
-    {
-        AuthMethod.Pap => "pap",
-        AuthMethod.ChapMd5 => "chap",
-        AuthMethod.MsChapV1 => "mschap",
-        _ => "mschapv2",
-    };
+    internal static string AuthName(AuthMethod method) => Protocol.Auth.AuthMethods.Of(method).ConfigName;
 
     // ---- Clients ----
 

@@ -51,7 +51,7 @@ internal sealed record ConfigKey(
 /// </summary>
 internal static class ConfigKeys
 {
-    public static readonly IReadOnlyList<string> AuthMethodNames = ["pap", "chap", "mschap", "mschapv2"];
+    public static readonly IReadOnlyList<string> AuthMethodNames = AuthMethods.ConfigNames;
     public static readonly IReadOnlyList<string> CommandNames = ConfigWords.All<GatewayCommand>();
     public static readonly IReadOnlyList<string> DriverNames = ConfigWords.All<GpioDriverKind>();
     public static readonly IReadOnlyList<string> BiasNames = ConfigWords.All<GpioBias>();

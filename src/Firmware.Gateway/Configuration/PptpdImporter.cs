@@ -398,13 +398,7 @@ internal static class PptpdImporter
         }
     }
 
-    private static string AuthFromOption(string suffix) => suffix switch
-    {
-        "pap" => "pap",
-        "chap" => "chap",
-        "mschap" => "mschap",
-        _ => "mschapv2",
-    };
+    private static string AuthFromOption(string suffix) => ConfigKeys.AuthMethodNames.Contains(suffix) ? suffix : "mschapv2";
 
     private static int? ParseInt(string value, string option, List<string> notes)
     {

@@ -21,6 +21,12 @@ public sealed record AuthOptions
     /// </summary>
     public TimeSpan? RechallengeInterval { get; init; }
 
+    /// <summary>
+    /// Authenticator: how long a verifier (the user store, a RADIUS server) may take to judge one Response
+    /// before the attempt fails as unanswered. RADIUS gives up sooner on its own (its retries and servers).
+    /// </summary>
+    public TimeSpan VerifyTimeout { get; init; } = TimeSpan.FromSeconds(25);
+
     /// <summary>Authenticator: the name sent in our CHAP Challenges.</summary>
     public string AuthenticatorName { get; init; } = "pptp-gateway";
 
@@ -44,6 +50,7 @@ public sealed record AuthOptions
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(RestartInterval, TimeSpan.Zero, nameof(RestartInterval));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxTransmissions, 1, nameof(MaxTransmissions));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(WaitTimeout, TimeSpan.Zero, nameof(WaitTimeout));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(VerifyTimeout, TimeSpan.Zero, nameof(VerifyTimeout));
         if (RechallengeInterval is { } interval)
         {
             ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(interval, TimeSpan.Zero, nameof(RechallengeInterval));

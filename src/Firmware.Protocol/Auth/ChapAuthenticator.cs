@@ -1,12 +1,12 @@
-using System.Security.Cryptography;
 using System.Text;
 
 namespace Firmware.Protocol.Auth;
 
 /// <summary>
 /// The authenticator side of CHAP-MD5 (RFC 1994), MS-CHAP (RFC 2433) and MS-CHAPv2 (RFC 2759). Sends a
-/// random challenge and retransmits it (same Identifier and value, as pppd) every restart interval; checks
-/// the Response against the user store; answers Success or Failure, and answers a repeated Response
+/// random challenge and retransmits it (same Identifier and value, as pppd) every restart interval; asks a
+/// verifier (the user store or RADIUS) to judge the Response and waits for it without blocking the loop
+/// (a repeated Response meanwhile is ignored); answers Success or Failure, and answers a repeated Response
 /// (its answer was lost) with the same packet. MS-CHAP failures may grant retries ("E=691 R=1 C=..."),
 /// Change-Password packets are refused, and an optional periodic re-challenge must be passed again.
 /// </summary>
@@ -15,7 +15,7 @@ internal sealed class ChapAuthenticator : AuthProtocolBase
     private const string GrantedText = "Access granted";
     private const string RefusedText = "Authentication failed";
 
-    private readonly IUserStore _users;
+    private readonly ICredentialVerifier _verifier;
     private readonly ProtocolTimer _rechallengeTimer;
     private Phase _phase = Phase.Idle;
     private byte _identifier;
@@ -27,16 +27,16 @@ internal sealed class ChapAuthenticator : AuthProtocolBase
     private string? _authenticatedName;
     private byte[]? _resultPacket;
 
-    public ChapAuthenticator(AuthMethod method, IUserStore users, AuthEnvironment environment)
+    public ChapAuthenticator(AuthMethod method, ICredentialVerifier verifier, AuthEnvironment environment)
         : base(method, environment)
     {
-        ArgumentNullException.ThrowIfNull(users);
+        ArgumentNullException.ThrowIfNull(verifier);
         if (method is not (AuthMethod.ChapMd5 or AuthMethod.MsChapV1 or AuthMethod.MsChapV2))
         {
             throw new ArgumentOutOfRangeException(nameof(method), method, "Not a CHAP method.");
         }
 
-        _users = users;
+        _verifier = verifier;
         _retriesLeft = environment.Options.MsChapAuthenticatorRetries;
         _rechallengeTimer = new ProtocolTimer(environment.Time, OnRechallengeDue, environment.Dispatch);
     }
@@ -45,6 +45,7 @@ internal sealed class ChapAuthenticator : AuthProtocolBase
     {
         Idle,
         Challenging,
+        Verifying,
         AwaitingRetry,
         Answered,
     }
@@ -92,6 +93,9 @@ internal sealed class ChapAuthenticator : AuthProtocolBase
         {
             case ChapCode.Response when (_phase is Phase.Challenging or Phase.AwaitingRetry) && packet.Identifier == _identifier:
                 OnResponse(packet);
+                break;
+            case ChapCode.Response when _phase == Phase.Verifying && packet.Identifier == _identifier:
+                // The peer repeated its Response while the verifier judges the first: it is answered once.
                 break;
             case ChapCode.Response when _phase == Phase.Answered && _resultPacket is not null && packet.Identifier == _resultPacket[1]:
                 // Our Success was lost and the peer asked again.
@@ -159,102 +163,44 @@ internal sealed class ChapAuthenticator : AuthProtocolBase
             return;
         }
 
-        if (!TryLookUp(name, out var secret))
+        _phase = Phase.Verifying;
+        var check = new CredentialCheck
         {
-            // Answered exactly as a wrong password is (E=691, the same retry offer): an unknown name, a disabled
-            // or locked account and a wrong password must look alike to a guesser.
-            Refuse(identifier, name, MsChapFailure.AuthenticationFailure, $"{Method}: unknown user '{name}'.", allowRetry: true);
-            return;
-        }
-        if (secret.IsDisabled)
-        {
-            // E=691 like a wrong password: E=647 would tell a guesser that the account exists.
-            Refuse(identifier, name, MsChapFailure.AuthenticationFailure, $"{Method}: account '{name}' is disabled.", allowRetry: true);
-            return;
-        }
+            Method = Method,
+            UserName = name,
+            UserNameBytes = nameBytes.ToArray(),
+            ChapIdentifier = identifier,
+            Challenge = _challenge,
+            Response = value.ToArray(),
+        };
+        Verify(_verifier, check, verdict => OnVerdict(identifier, name, verdict));
+    }
 
-        switch (Method)
+    private void OnVerdict(byte identifier, string name, CredentialVerdict verdict)
+    {
+        Account ??= verdict.Account;
+        switch (verdict.Outcome)
         {
-            case AuthMethod.ChapMd5:
-                VerifyMd5(identifier, name, value, secret);
+            case CredentialOutcome.Accepted when Method == AuthMethod.MsChapV2 && verdict.AuthenticatorResponse is null:
+                Refuse(identifier, name, MsChapFailure.AuthenticationFailure, $"MS-CHAPv2: '{name}' was accepted without an authenticator response (S=) for the peer to check.", allowRetry: false);
                 break;
-            case AuthMethod.MsChapV1:
-                VerifyMsChapV1(identifier, name, value, secret);
+            case CredentialOutcome.Accepted:
+                var message = Method == AuthMethod.MsChapV2
+                    ? $"{MsChapCrypto.FormatAuthenticatorResponse(verdict.AuthenticatorResponse)} M={GrantedText}"
+                    : GrantedText;
+                if (!_rechallenging)
+                {
+                    Authorization = verdict.Authorization;
+                }
+                Accept(identifier, name, Encoding.ASCII.GetBytes(message), verdict.KeyMaterial);
+                break;
+            case CredentialOutcome.Refused:
+                Refuse(identifier, name, verdict.MsChapError, verdict.Reason, allowRetry: verdict.RetryAllowed);
                 break;
             default:
-                VerifyMsChapV2(identifier, name, nameBytes, value, secret);
+                Refuse(identifier, name, MsChapFailure.AuthenticationFailure, verdict.Reason, allowRetry: false);
                 break;
         }
-    }
-
-    private void VerifyMd5(byte identifier, string name, ReadOnlySpan<byte> value, UserSecret secret)
-    {
-        if (secret.Password is null)
-        {
-            Refuse(identifier, name, MsChapFailure.AuthenticationFailure,
-                $"CHAP-MD5: user '{name}' is stored only as an NT hash; CHAP-MD5 needs the plaintext password (use MS-CHAPv2).", allowRetry: false);
-            return;
-        }
-
-        var password = Encoding.UTF8.GetBytes(secret.Password);
-        Span<byte> expected = stackalloc byte[16];
-        MsChapCrypto.ChapMd5Response(identifier, password, _challenge, expected);
-        CryptographicOperations.ZeroMemory(password);
-        if (MsChapCrypto.FixedTimeEquals(expected, value))
-        {
-            Accept(identifier, name, Encoding.ASCII.GetBytes(GrantedText), keyMaterial: null);
-        }
-        else
-        {
-            Refuse(identifier, name, MsChapFailure.AuthenticationFailure, $"CHAP-MD5: wrong password for user '{name}'.", allowRetry: false);
-        }
-    }
-
-    private void VerifyMsChapV1(byte identifier, string name, ReadOnlySpan<byte> value, UserSecret secret)
-    {
-        // Value: 24-byte LM response, 24-byte NT response, use-NT flag.
-        if (value[48] != 1)
-        {
-            Refuse(identifier, name, MsChapFailure.AuthenticationFailure,
-                $"MS-CHAP: '{name}' sent only a LAN Manager response, which is not accepted (weak); the peer must use the NT response.", allowRetry: false);
-            return;
-        }
-
-        var ntResponse = value.Slice(24, 24);
-        Span<byte> expected = stackalloc byte[24];
-        MsChapCrypto.ChallengeResponse(_challenge, secret.NtPasswordHash, expected);
-        if (!MsChapCrypto.FixedTimeEquals(expected, ntResponse))
-        {
-            Refuse(identifier, name, MsChapFailure.AuthenticationFailure, $"MS-CHAP: wrong password for user '{name}'.", allowRetry: true);
-            return;
-        }
-
-        byte[]? lmHash = null;
-        if (secret.Password is not null)
-        {
-            lmHash = new byte[16];
-            MsChapCrypto.LmPasswordHash(secret.Password, lmHash);
-        }
-        Accept(identifier, name, Encoding.ASCII.GetBytes(GrantedText), MakeKeyMaterial(AuthMethod.MsChapV1, secret.NtPasswordHash, _challenge, ntResponse, lmHash));
-    }
-
-    private void VerifyMsChapV2(byte identifier, string name, ReadOnlySpan<byte> nameBytes, ReadOnlySpan<byte> value, UserSecret secret)
-    {
-        // Value: 16-byte peer challenge, 8 reserved, 24-byte NT-Response, flags.
-        var peerChallenge = value[..16];
-        var ntResponse = value.Slice(24, 24);
-        Span<byte> expected = stackalloc byte[24];
-        MsChapCrypto.GenerateNtResponse(_challenge, peerChallenge, nameBytes, secret.NtPasswordHash, expected);
-        if (!MsChapCrypto.FixedTimeEquals(expected, ntResponse))
-        {
-            Refuse(identifier, name, MsChapFailure.AuthenticationFailure, $"MS-CHAPv2: wrong password for user '{name}'.", allowRetry: true);
-            return;
-        }
-
-        Span<byte> authenticatorResponse = stackalloc byte[20];
-        MsChapCrypto.GenerateAuthenticatorResponse(secret.NtPasswordHash, ntResponse, peerChallenge, _challenge, nameBytes, authenticatorResponse);
-        var message = Encoding.ASCII.GetBytes($"{MsChapCrypto.FormatAuthenticatorResponse(authenticatorResponse)} M={GrantedText}");
-        Accept(identifier, name, message, MakeKeyMaterial(AuthMethod.MsChapV2, secret.NtPasswordHash, [], ntResponse, lmPasswordHash: null));
     }
 
     private void Accept(byte identifier, string name, byte[] message, MppeKeyMaterial? keyMaterial)
@@ -308,36 +254,6 @@ internal sealed class ChapAuthenticator : AuthProtocolBase
             MsChapFailure.Format(Method, MsChapFailure.ChangingPasswordError, retry: false, _challenge, "Changing passwords is not supported")));
         _phase = Phase.Answered;
         Fail($"{Method}: the peer sent a Change-Password packet (code {packet.Code}); changing passwords is not supported.");
-    }
-
-    private bool TryLookUp(string name, out UserSecret secret)
-    {
-        if (_users.TryGetSecret(name, out var found))
-        {
-            secret = found;
-            return true;
-        }
-
-        // MS-CHAP peers often send "DOMAIN\user"; the domain means nothing to us.
-        var slash = name.LastIndexOf('\\');
-        if (IsMsChap && slash >= 0 && _users.TryGetSecret(name[(slash + 1)..], out found))
-        {
-            secret = found;
-            return true;
-        }
-
-        secret = null!;
-        return false;
-    }
-
-    private static MppeKeyMaterial MakeKeyMaterial(AuthMethod method, ReadOnlySpan<byte> ntPasswordHash, ReadOnlySpan<byte> challenge, ReadOnlySpan<byte> ntResponse, byte[]? lmPasswordHash)
-    {
-        var hashHash = new byte[16];
-        MsChapCrypto.HashNtPasswordHash(ntPasswordHash, hashHash);
-        return new MppeKeyMaterial(method, ntPasswordHash.ToArray(), hashHash, challenge.ToArray(), ntResponse.ToArray())
-        {
-            LmPasswordHash = lmPasswordHash,
-        };
     }
 
     internal static byte[] NameBytes(string name)

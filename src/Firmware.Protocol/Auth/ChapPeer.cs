@@ -240,13 +240,6 @@ internal sealed class ChapPeer : AuthProtocolBase
         Fail($"{Method}: the authenticator refused us: E={failure.Error} {MsChapFailure.Describe(failure.Error)}{detail}.");
     }
 
-    private MppeKeyMaterial MakeKeyMaterial(AuthMethod method, ReadOnlySpan<byte> challenge, ReadOnlySpan<byte> ntResponse, byte[]? lmPasswordHash)
-    {
-        var hashHash = new byte[16];
-        MsChapCrypto.HashNtPasswordHash(_credentials.NtPasswordHash, hashHash);
-        return new MppeKeyMaterial(method, _credentials.CopyNtPasswordHash(), hashHash, challenge.ToArray(), ntResponse.ToArray())
-        {
-            LmPasswordHash = lmPasswordHash,
-        };
-    }
+    private MppeKeyMaterial MakeKeyMaterial(AuthMethod method, ReadOnlySpan<byte> challenge, ReadOnlySpan<byte> ntResponse, byte[]? lmPasswordHash) =>
+        MppeKeyMaterial.FromNtPasswordHash(method, _credentials.NtPasswordHash, challenge, ntResponse) with { LmPasswordHash = lmPasswordHash };
 }

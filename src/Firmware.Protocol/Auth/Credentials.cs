@@ -61,8 +61,8 @@ public sealed class UserSecret
 }
 
 /// <summary>
-/// Where the authenticator looks users up. The gateway's configured users implement it today; a RADIUS
-/// client can later (RADIUS would verify responses itself, but the lookup seam is the same place).
+/// Where <see cref="UserStoreVerifier"/> looks users up: the gateway's configured users. (RADIUS judges
+/// responses itself and is another <see cref="ICredentialVerifier"/>.)
 /// </summary>
 public interface IUserStore
 {
@@ -133,6 +133,4 @@ public sealed class PeerCredentials
 
     /// <summary>Hides the secret.</summary>
     public override string ToString() => $"PeerCredentials({UserName})";
-
-    internal byte[] CopyNtPasswordHash() => (byte[])_ntPasswordHash.Clone();
 }

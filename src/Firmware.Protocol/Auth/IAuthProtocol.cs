@@ -59,6 +59,15 @@ public interface IAuthProtocol : IDisposable
     /// <summary>The authenticated user name (authenticator side: the peer's name; peer side: ours).</summary>
     string? UserName { get; }
 
+    /// <summary>
+    /// Authenticator side: the account the verifier checked ("alice" for a peer that sent "DOMAIN\alice"),
+    /// once it matched one (also on failure: a wrong password for a known account); null otherwise.
+    /// </summary>
+    string? Account { get; }
+
+    /// <summary>Authenticator side, after success: what the verifier says applies to the session (address, timeouts).</summary>
+    SessionAuthorization Authorization { get; }
+
     /// <summary>Raised once when <see cref="Status"/> becomes Succeeded or Failed.</summary>
     event Action<IAuthProtocol>? Completed;
 

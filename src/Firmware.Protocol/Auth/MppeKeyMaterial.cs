@@ -22,6 +22,35 @@ public sealed record MppeKeyMaterial(
     /// </summary>
     public byte[]? LmPasswordHash { get; init; }
 
+    /// <summary>
+    /// The authenticator's start keys as a RADIUS server sent them (MS-MPPE-Send-Key and -Recv-Key, RFC 2548),
+    /// when we never saw the password hash: MPPE uses them as they are instead of deriving them.
+    /// </summary>
+    public Mppe.MppeStartKeys? SuppliedStartKeys { get; init; }
+
+    /// <summary>What a local check of an MS-CHAP Response leaves: the hash, its hash, the challenge (v1) and the NT-Response.</summary>
+    public static MppeKeyMaterial FromNtPasswordHash(AuthMethod method, ReadOnlySpan<byte> ntPasswordHash, ReadOnlySpan<byte> challenge, ReadOnlySpan<byte> ntResponse)
+    {
+        var hashHash = new byte[16];
+        MsChapCrypto.HashNtPasswordHash(ntPasswordHash, hashHash);
+        return new MppeKeyMaterial(method, ntPasswordHash.ToArray(), hashHash, challenge.ToArray(), ntResponse.ToArray());
+    }
+
+    /// <summary>
+    /// MS-CHAPv1 judged by RADIUS: MS-CHAP-MPPE-Keys carries the LM key (8 bytes) and the NT password hash's
+    /// hash (16), enough with our challenge for RFC 3079's keys.
+    /// </summary>
+    public static MppeKeyMaterial FromMsChapV1Keys(ReadOnlySpan<byte> lmKey, ReadOnlySpan<byte> ntPasswordHashHash, ReadOnlySpan<byte> challenge, ReadOnlySpan<byte> ntResponse)
+    {
+        var lm = new byte[16];
+        lmKey[..8].CopyTo(lm);
+        return new MppeKeyMaterial(AuthMethod.MsChapV1, [], ntPasswordHashHash[..16].ToArray(), challenge.ToArray(), ntResponse.ToArray()) { LmPasswordHash = lm };
+    }
+
+    /// <summary>MS-CHAPv2 judged by RADIUS: the start keys it sent, for the authenticator (us) to use as they are.</summary>
+    public static MppeKeyMaterial FromStartKeys(ReadOnlySpan<byte> sendKey, ReadOnlySpan<byte> receiveKey, ReadOnlySpan<byte> ntResponse) =>
+        new(AuthMethod.MsChapV2, [], [], [], ntResponse.ToArray()) { SuppliedStartKeys = new Mppe.MppeStartKeys(sendKey[..16].ToArray(), receiveKey[..16].ToArray()) };
+
     /// <summary>Secrets stay out of logs: the record's generated text would print the hashes.</summary>
     public override string ToString() => $"MppeKeyMaterial {{ Method = {Method} }}";
 }

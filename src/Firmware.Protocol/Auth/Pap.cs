@@ -4,21 +4,22 @@ using System.Text;
 namespace Firmware.Protocol.Auth;
 
 /// <summary>
-/// PAP authenticator (RFC 1334): waits for an Authenticate-Request, checks it against the user store,
-/// answers Ack or Nak. A repeated request after the answer (our answer was lost) gets the same answer.
-/// Users stored only as an NT hash cannot use PAP (policy: PAP/CHAP-MD5 need the plaintext secret).
+/// PAP authenticator (RFC 1334): waits for an Authenticate-Request, asks the verifier (the user store or
+/// RADIUS) without blocking the loop, answers Ack or Nak. A request repeated while the verifier judges is
+/// answered once, under the latest Identifier; a repeated request after the answer (our answer was lost)
+/// gets the same answer.
 /// </summary>
 internal sealed class PapAuthenticator : AuthProtocolBase
 {
-    private readonly IUserStore _users;
+    private readonly ICredentialVerifier _verifier;
     private byte[]? _answer;
     private byte _answerIdentifier;
 
-    public PapAuthenticator(IUserStore users, AuthEnvironment environment)
+    public PapAuthenticator(ICredentialVerifier verifier, AuthEnvironment environment)
         : base(AuthMethod.Pap, environment)
     {
-        ArgumentNullException.ThrowIfNull(users);
-        _users = users;
+        ArgumentNullException.ThrowIfNull(verifier);
+        _verifier = verifier;
     }
 
     protected override void OnStart() => StartTimer(Options.WaitTimeout);
@@ -43,6 +44,13 @@ internal sealed class PapAuthenticator : AuthProtocolBase
             return;
         }
 
+        if (IsVerifying)
+        {
+            // Answer the request the peer sent last: a peer that numbers each retransmission may accept only that one.
+            _answerIdentifier = packet.Identifier;
+            return;
+        }
+
         if (peerId.Length > AuthPacket.MaxNameLength)
         {
             Drop();
@@ -52,10 +60,23 @@ internal sealed class PapAuthenticator : AuthProtocolBase
         StopTimer();
         var name = AuthPacket.Printable(peerId);
         UserName = name;
-        var reason = Check(name, password);
         _answerIdentifier = packet.Identifier;
-        if (reason is null)
+        var check = new CredentialCheck
         {
+            Method = AuthMethod.Pap,
+            UserName = name,
+            UserNameBytes = peerId.ToArray(),
+            Response = password.ToArray(),
+        };
+        Verify(_verifier, check, OnVerdict);
+    }
+
+    private void OnVerdict(CredentialVerdict verdict)
+    {
+        Account = verdict.Account;
+        if (verdict.Outcome == CredentialOutcome.Accepted)
+        {
+            Authorization = verdict.Authorization;
             _answer = AuthPacket.BuildPapReply(PapCode.AuthenticateAck, _answerIdentifier, "Access granted");
             Send(_answer);
             Succeed();
@@ -64,29 +85,8 @@ internal sealed class PapAuthenticator : AuthProtocolBase
         {
             _answer = AuthPacket.BuildPapReply(PapCode.AuthenticateNak, _answerIdentifier, "Authentication failed");
             Send(_answer);
-            Fail(reason);
+            Fail(verdict.Reason);
         }
-    }
-
-    private string? Check(string name, ReadOnlySpan<byte> password)
-    {
-        if (!_users.TryGetSecret(name, out var secret))
-        {
-            return $"PAP: unknown user '{name}'.";
-        }
-        if (secret.IsDisabled)
-        {
-            return $"PAP: account '{name}' is disabled.";
-        }
-        if (secret.Password is null)
-        {
-            return $"PAP: user '{name}' is stored only as an NT hash; PAP needs the plaintext password (use MS-CHAPv2).";
-        }
-
-        var expected = Encoding.UTF8.GetBytes(secret.Password);
-        var matches = CryptographicOperations.FixedTimeEquals(expected, password);
-        CryptographicOperations.ZeroMemory(expected);
-        return matches ? null : $"PAP: wrong password for user '{name}'.";
     }
 }
 

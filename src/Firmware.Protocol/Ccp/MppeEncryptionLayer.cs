@@ -227,19 +227,10 @@ public sealed class MppeEncryptionLayer : IPppEncryptionLayer
         }
 
         var method = (authenticator ?? peer)?.Method ?? AuthMethod.None;
-        _blockedReason = _material is null ? $"MPPE requires MS-CHAP authentication (negotiated {Name(method)})" : null;
+        _blockedReason = _material is null ? $"MPPE requires MS-CHAP authentication (negotiated {AuthMethods.Describe(method)})" : null;
         _ccp.Block(_blockedReason);
     }
 
-    private static string Name(AuthMethod method) => method switch
-    {
-        AuthMethod.None => "no authentication",
-        AuthMethod.Pap => "PAP",
-        AuthMethod.ChapMd5 => "CHAP-MD5",
-        AuthMethod.MsChapV1 => "MS-CHAP",
-        AuthMethod.MsChapV2 => "MS-CHAPv2",
-        _ => method.ToString(),
-    };
 
     private void OnCcpUp(CcpProtocol ccp)
     {

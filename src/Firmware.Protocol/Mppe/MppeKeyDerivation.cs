@@ -165,6 +165,14 @@ public static class MppeKeyDerivation
     {
         ArgumentNullException.ThrowIfNull(material);
         _ = strength.KeyLength();
+        if (material.SuppliedStartKeys is { } supplied)
+        {
+            if (!isAuthenticator)
+            {
+                throw new ArgumentException("Start keys from RADIUS are the authenticator's.", nameof(material));
+            }
+            return new MppeStartKeys((byte[])supplied.Send.Clone(), (byte[])supplied.Receive.Clone());
+        }
         return material.Method switch
         {
             AuthMethod.MsChapV2 => MsChapV2StartKeys(material, isAuthenticator),

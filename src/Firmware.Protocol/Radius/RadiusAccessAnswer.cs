@@ -51,6 +51,12 @@ public sealed class RadiusAccessAnswer
     /// <summary>Decrypted MS-MPPE-Recv-Key: what the NAS (we) decrypts with.</summary>
     public byte[]? MppeRecvKey { get; private init; }
 
+    /// <summary>
+    /// MS-CHAP (v1) accepted: MS-CHAP-MPPE-Keys decrypted, the LM key (8 bytes) then the NT key (16). FreeRADIUS,
+    /// like Windows IAS, puts the NT password hash's hash there (RFC 2548 says the hash; what works is its hash).
+    /// </summary>
+    public byte[]? MsChapMppeKeys { get; private init; }
+
     /// <summary>MS-MPPE-Encryption-Policy: 1 encryption allowed, 2 required.</summary>
     public uint? MppeEncryptionPolicy { get; private init; }
 
@@ -147,6 +153,7 @@ public sealed class RadiusAccessAnswer
 
         byte[]? sendKey = null;
         byte[]? recvKey = null;
+        byte[]? msChapKeys = null;
         if (accepted)
         {
             var keys = DecryptKey(packet, MicrosoftAttributeType.MsMppeSendKey, secret, requestAuthenticator, out sendKey);
@@ -154,6 +161,11 @@ public sealed class RadiusAccessAnswer
             {
                 keys = DecryptKey(packet, MicrosoftAttributeType.MsMppeRecvKey, secret, requestAuthenticator, out recvKey);
             }
+            if (keys != RadiusAnswerError.None)
+            {
+                return keys;
+            }
+            keys = RevealMsChapKeys(packet, secret, requestAuthenticator, out msChapKeys);
             if (keys != RadiusAnswerError.None)
             {
                 return keys;
@@ -193,6 +205,7 @@ public sealed class RadiusAccessAnswer
             AuthenticatorResponse = authenticatorResponse,
             MppeSendKey = sendKey,
             MppeRecvKey = recvKey,
+            MsChapMppeKeys = msChapKeys,
             MppeEncryptionPolicy = policy,
             MppeEncryptionTypes = types,
             FramedIpAddress = framedIp,
@@ -253,6 +266,25 @@ public sealed class RadiusAccessAnswer
             return RadiusAnswerError.UndecryptableMppeKey;
         }
         key = clear[..length].ToArray();
+        System.Security.Cryptography.CryptographicOperations.ZeroMemory(clear);
+        return RadiusAnswerError.None;
+    }
+
+    /// <summary>MS-CHAP-MPPE-Keys is hidden as User-Password is (RFC 2548 section 2.4.1): 24 bytes padded to 32.</summary>
+    private static RadiusAnswerError RevealMsChapKeys(RadiusPacket packet, ReadOnlySpan<byte> secret, ReadOnlySpan<byte> requestAuthenticator, out byte[]? keys)
+    {
+        keys = null;
+        if (!packet.TryGetMicrosoftAttribute(MicrosoftAttributeType.MsChapMppeKeys, out var value))
+        {
+            return RadiusAnswerError.None;
+        }
+        Span<byte> clear = stackalloc byte[RadiusWire.MaxUserPasswordLength];
+        // The NT key may end in zero bytes, which the padding strip would eat: only the hidden length counts.
+        if (value.Length != 32 || RadiusAttributeCrypto.RevealUserPassword(value, secret, requestAuthenticator, clear) < 0)
+        {
+            return RadiusAnswerError.UndecryptableMppeKey;
+        }
+        keys = clear[..24].ToArray();
         System.Security.Cryptography.CryptographicOperations.ZeroMemory(clear);
         return RadiusAnswerError.None;
     }

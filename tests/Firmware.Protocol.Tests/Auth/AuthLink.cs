@@ -13,12 +13,18 @@ internal sealed class AuthLink : IDisposable
     private readonly Queue<(IAuthProtocol To, byte[] Packet)> _inFlight = new();
 
     public AuthLink(AuthMethod method, IUserStore users, PeerCredentials credentials, AuthOptions? options = null, AuthOptions? peerOptions = null, int seed = 1)
+        : this(method, new UserStoreVerifier(users), credentials, options, peerOptions, seed)
+    {
+    }
+
+    /// <param name="dispatch">Where the authenticator's timers and late verdicts are posted; null runs them inline.</param>
+    public AuthLink(AuthMethod method, ICredentialVerifier verifier, PeerCredentials credentials, AuthOptions? options = null, AuthOptions? peerOptions = null, int seed = 1, Action<Action>? dispatch = null)
     {
         var random = new Random(seed);
         Time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
-        var environment = new AuthEnvironment { Time = Time, Random = random.NextBytes, Options = options ?? new AuthOptions() };
+        var environment = new AuthEnvironment { Time = Time, Random = random.NextBytes, Options = options ?? new AuthOptions(), Dispatch = dispatch };
         var peerEnvironment = new AuthEnvironment { Time = Time, Random = random.NextBytes, Options = peerOptions ?? options ?? new AuthOptions() };
-        Authenticator = AuthProtocolFactory.Create(method, AuthRole.Authenticator, environment, users: users);
+        Authenticator = AuthProtocolFactory.Create(method, AuthRole.Authenticator, environment, verifier: verifier);
         Peer = AuthProtocolFactory.Create(method, AuthRole.Peer, peerEnvironment, credentials: credentials);
         ToPeer = new Output(this, Peer, "authenticator");
         ToAuthenticator = new Output(this, Authenticator, "peer");

@@ -37,6 +37,8 @@ internal sealed class FakeAuth(AuthMethod method, AuthRole role, string userName
     public string? FailureReason { get; private set; }
     public string? UserName { get; private set; }
     public MppeKeyMaterial? KeyMaterial => null;
+    public string? Account => Status == AuthStatus.Succeeded && role == AuthRole.Authenticator ? UserName : null;
+    public SessionAuthorization Authorization => SessionAuthorization.None;
     public long DroppedPackets { get; private set; }
     public bool Disposed { get; private set; }
     public event Action<IAuthProtocol>? Completed;

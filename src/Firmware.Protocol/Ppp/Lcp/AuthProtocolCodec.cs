@@ -6,10 +6,6 @@ namespace Firmware.Protocol.Ppp.Lcp;
 /// <summary>The LCP Authentication-Protocol option value (RFC 1661 6.2, RFC 1994 3, RFC 2433/2759).</summary>
 public static class AuthProtocolCodec
 {
-    private const byte ChapMd5Algorithm = 5;
-    private const byte MsChapV1Algorithm = 0x80;
-    private const byte MsChapV2Algorithm = 0x81;
-
     /// <summary>Reads an option value; false for protocols or algorithms we do not implement.</summary>
     public static bool TryDecode(ReadOnlySpan<byte> value, out AuthMethod method)
     {
@@ -31,14 +27,7 @@ public static class AuthProtocolCodec
             return false;
         }
 
-        method = value[2] switch
-        {
-            ChapMd5Algorithm => AuthMethod.ChapMd5,
-            MsChapV1Algorithm => AuthMethod.MsChapV1,
-            MsChapV2Algorithm => AuthMethod.MsChapV2,
-            _ => AuthMethod.None,
-        };
-        return method != AuthMethod.None;
+        return AuthMethods.TryFromChapAlgorithm(value[2], out method);
     }
 
     /// <summary>Writes the option value for <paramref name="method"/>; returns its length (2 or 3).</summary>
@@ -51,28 +40,12 @@ public static class AuthProtocolCodec
         }
 
         BinaryPrimitives.WriteUInt16BigEndian(value, (ushort)PppProtocol.Chap);
-        value[2] = method switch
-        {
-            AuthMethod.ChapMd5 => ChapMd5Algorithm,
-            AuthMethod.MsChapV1 => MsChapV1Algorithm,
-            AuthMethod.MsChapV2 => MsChapV2Algorithm,
-            _ => throw new ArgumentOutOfRangeException(nameof(method), method, "no LCP encoding"),
-        };
+        value[2] = AuthMethods.Of(method).ChapAlgorithm;
         return 3;
     }
 
-    /// <summary>The PPP protocol an exchange of <paramref name="method"/> travels under.</summary>
-    public static PppProtocol ProtocolOf(AuthMethod method) => method == AuthMethod.Pap ? PppProtocol.Pap : PppProtocol.Chap;
-
     /// <summary>The name users know.</summary>
-    public static string Describe(AuthMethod method) => method switch
-    {
-        AuthMethod.Pap => "PAP",
-        AuthMethod.ChapMd5 => "CHAP-MD5",
-        AuthMethod.MsChapV1 => "MS-CHAPv1",
-        AuthMethod.MsChapV2 => "MS-CHAPv2",
-        _ => "no authentication",
-    };
+    public static string Describe(AuthMethod method) => AuthMethods.Describe(method);
 
     /// <summary>Describes a raw option value, including ones we do not implement.</summary>
     public static string Describe(ReadOnlySpan<byte> value)
