@@ -5,6 +5,7 @@ using Firmware.Gateway.Board;
 using Firmware.Platform.Gpio;
 using Firmware.Protocol.Auth;
 using Firmware.Protocol.Dhcp;
+using Firmware.Protocol.Radius;
 using Microsoft.Extensions.Logging;
 
 namespace Firmware.Gateway.Configuration;
@@ -79,13 +80,170 @@ internal sealed partial class ConfigBinder
         }
 
         var users = BindUsers(scope, localAddress, authMethods, localNetworks);
-        if (enabled && users.Count == 0)
+        var radius = BindRadius(Section(scope, "radius"), authMethods);
+        var localMethods = authMethods.Where(m => radius is null || !radius.Methods.Contains(m)).ToList();
+        if (enabled && users.Count == 0 && radius is null)
         {
             Warning(scope, "no users: nobody can connect to the server");
         }
+        else if (enabled && users.Count == 0 && localMethods.Count > 0)
+        {
+            Warning(scope, $"no users, and RADIUS does not check {string.Join(" or ", localMethods.Select(AuthName))}: nobody can log in with it");
+        }
 
         return new ServerOptions(enabled, listen, localAddress ?? IPAddress.Any, pool, dns, wins, pushRoutes, sessions, maxConnections,
-            authMethods, mppe, lockout, users);
+            authMethods, mppe, lockout, users, radius);
+    }
+
+    /// <summary>The longest a login may wait for RADIUS: below the authenticator's verify timeout (25 s) and the
+    /// 30 s login deadline, and about what a Windows client waits for its CHAP answer.</summary>
+    internal static readonly TimeSpan MaxRadiusWait = TimeSpan.FromSeconds(20);
+
+    /// <summary>Longest secret file read: a secret is one short line.</summary>
+    private const int MaxSecretFileBytes = 4096;
+
+    private RadiusOptions? BindRadius(Scope scope, ValueList<AuthMethod> serverMethods)
+    {
+        if (scope.Node is null)
+        {
+            return null;
+        }
+        var servers = new List<RadiusServerOptions>();
+        var serverScopes = ObjectList(scope, "servers");
+        if (Present(scope, "servers") is null)
+        {
+            Error(scope.Path + ".servers", scope.Line, scope.Column, "missing: the RADIUS servers, e.g. [{ \"address\": \"192.168.1.2\", \"secret\": \"...\" }]");
+        }
+        else if (serverScopes.Count == 0 && scope.Node["servers"]!.Items.Count == 0)
+        {
+            Error(scope.Node["servers"]!, "empty: give at least one RADIUS server");
+        }
+        foreach (var server in serverScopes)
+        {
+            var address = Address(server, "address");
+            var port = Int(server, "port");
+            var secret = RadiusSecret(server);
+            if (address is null || secret is null)
+            {
+                continue;
+            }
+            var endPoint = new IPEndPoint(address, port);
+            if (servers.Any(s => s.EndPoint.Equals(endPoint)))
+            {
+                Error(server, $"{endPoint} is listed twice");
+                continue;
+            }
+            servers.Add(new RadiusServerOptions(endPoint, secret));
+        }
+
+        var nasIp = Address(scope, "nasIpAddress");
+        var nasIdentifier = String(scope, "nasIdentifier");
+        if (nasIdentifier is { Length: 0 } && Present(scope, "nasIdentifier") is { } emptyNode)
+        {
+            Error(emptyNode, "empty: leave it out or give a name");
+        }
+        if (string.IsNullOrEmpty(nasIdentifier) && nasIp is null)
+        {
+            nasIdentifier = "pptp-gateway"; // RFC 2865 requires one of the two in every Access-Request
+        }
+
+        var methods = serverMethods;
+        if (StringList(scope, "authMethods") is { } listed)
+        {
+            var chosen = new List<AuthMethod>();
+            foreach (var (text, node) in listed)
+            {
+                if (!Protocol.Auth.AuthMethods.TryParseConfigName(text, out var method) || chosen.Contains(method))
+                {
+                    continue; // the schema refused an unknown name, with its line
+                }
+                if (!serverMethods.Contains(method))
+                {
+                    Warning(node, $"{text} is not in server.authMethods, so no client logs in with it");
+                    continue;
+                }
+                chosen.Add(method);
+            }
+            if (chosen.Count == 0 && listed.Count == 0 && scope.Node["authMethods"] is { Items.Count: 0 } empty)
+            {
+                Error(empty, "empty: leave it out to send every login to RADIUS");
+            }
+            methods = chosen.ToValueList();
+        }
+
+        var radius = new RadiusOptions(servers.ToValueList(), TimeSpan.FromSeconds(Int(scope, "timeoutSeconds")), Int(scope, "attempts"),
+            string.IsNullOrEmpty(nasIdentifier) ? null : nasIdentifier, nasIp, methods, Bool(scope, "fallbackToLocal"));
+        if (radius.WorstCaseWait > MaxRadiusWait)
+        {
+            Error(scope, $"with {servers.Count} server(s), {radius.Attempts} attempt(s) each and timeoutSeconds {radius.Timeout.TotalSeconds:0}, a login could wait {radius.WorstCaseWait.TotalSeconds:0} s for RADIUS; at most {MaxRadiusWait.TotalSeconds:0} s fits a login (lower attempts or timeoutSeconds)");
+        }
+        return radius;
+    }
+
+    /// <summary>secret xor secretFile. A file is read now (so a missing one fails the config, not a login) and its
+    /// first line is the secret. The value never reaches a message.</summary>
+    private ConfigSecret? RadiusSecret(Scope scope)
+    {
+        var (secret, secretNode) = StringWithNode(scope, "secret");
+        var (file, fileNode) = StringWithNode(scope, "secretFile");
+        if (secretNode is not null && fileNode is not null)
+        {
+            Error(fileNode, "give secret or secretFile, not both");
+            return null;
+        }
+        if (secretNode is null && fileNode is null)
+        {
+            Error(scope, "needs a secret or a secretFile");
+            return null;
+        }
+        if (secret is not null)
+        {
+            if (secret.Length == 0)
+            {
+                Error(secretNode!, "empty");
+                return null;
+            }
+            return ConfigSecret.FromPassword(secret);
+        }
+        if (file is null)
+        {
+            return null;
+        }
+        if (!Path.IsPathFullyQualified(file))
+        {
+            Error(fileNode!, $"'{file}' is not an absolute path");
+            return null;
+        }
+        string text;
+        try
+        {
+            using var stream = new FileStream(file, FileMode.Open, FileAccess.Read);
+            var buffer = new byte[MaxSecretFileBytes + 1];
+            var length = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
+            if (length > MaxSecretFileBytes)
+            {
+                Error(fileNode!, $"{file} is longer than {MaxSecretFileBytes} bytes; it should hold one line, the secret");
+                return null;
+            }
+            text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(buffer, 0, length);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or DecoderFallbackException)
+        {
+            Error(fileNode!, $"cannot read {file}: {e.Message}");
+            return null;
+        }
+        var firstLine = text.Split('\n', 2)[0].TrimEnd('\r');
+        if (firstLine.Length == 0)
+        {
+            Error(fileNode!, $"{file} is empty; its first line should be the secret");
+            return null;
+        }
+        if (firstLine.Length > RadiusWire.MaxSharedSecretLength)
+        {
+            Error(fileNode!, $"the secret in {file} is longer than {RadiusWire.MaxSharedSecretLength} characters");
+            return null;
+        }
+        return ConfigSecret.FromPassword(firstLine);
     }
 
     private ValueList<AddressRange> BindPool(Scope scope, IPAddress? localAddress, ConfigNode? localNode, List<LocalNetwork> localNetworks)

@@ -1,6 +1,7 @@
 using Firmware.Gateway.Board;
 using Firmware.Platform.Gpio;
 using Firmware.Protocol.Auth;
+using Firmware.Protocol.Radius;
 
 namespace Firmware.Gateway.Configuration;
 
@@ -136,6 +137,19 @@ internal static class ConfigKeys
             new("server.lockout.failures", ConfigValueKind.Integer, "Failed logins within the window that lock the user out.", 5, Minimum: 1, Maximum: 1000),
             new("server.lockout.windowSeconds", ConfigValueKind.Integer, "Seconds over which failures are counted.", 300, Minimum: 1, Maximum: 86400),
             new("server.lockout.durationSeconds", ConfigValueKind.Integer, "Seconds a locked-out user stays locked out.", 900, Minimum: 1, Maximum: 604800),
+            new("server.radius", ConfigValueKind.Object,
+                "Check logins with RADIUS servers (FreeRADIUS, NPS) instead of, or before, the users here. Leave it out to use only the users here."),
+            new("server.radius.servers", ConfigValueKind.ObjectArray, "RADIUS servers, tried in this order; one that does not answer is tried last for a while.", Required: true),
+            new("server.radius.servers[].address", ConfigValueKind.String, "The server's IPv4 address (no host names: a login must not wait for DNS).", Required: true),
+            new("server.radius.servers[].port", ConfigValueKind.Integer, "Its authentication port.", 1812, Minimum: 1, Maximum: 65535),
+            new("server.radius.servers[].secret", ConfigValueKind.String, "The shared secret (clients.conf on FreeRADIUS). Or secretFile.", Secret: true, MaxLength: RadiusWire.MaxSharedSecretLength),
+            new("server.radius.servers[].secretFile", ConfigValueKind.String, "Absolute path of a file holding the shared secret (its first line), instead of secret.", MaxLength: MaxPathLength),
+            new("server.radius.timeoutSeconds", ConfigValueKind.Integer, "Seconds to wait for the first answer; each retry waits twice as long (at most twice this).", 3, Minimum: 1, Maximum: 10),
+            new("server.radius.attempts", ConfigValueKind.Integer, "Requests sent to one server before the next is tried.", 2, Minimum: 1, Maximum: 5),
+            new("server.radius.nasIdentifier", ConfigValueKind.String, "NAS-Identifier sent with each request; default pptp-gateway unless nasIpAddress is given.", MaxLength: RadiusWire.MaxAttributeValueLength),
+            new("server.radius.nasIpAddress", ConfigValueKind.String, "NAS-IP-Address sent with each request (this gateway's IPv4 address as the RADIUS server knows it)."),
+            new("server.radius.authMethods", ConfigValueKind.StringArray, "Which of server.authMethods RADIUS checks; the others use the users here. Default: all of them.", Allowed: AuthMethodNames),
+            new("server.radius.fallbackToLocal", ConfigValueKind.Boolean, "When no RADIUS server answers, check the users here instead of refusing the login.", false),
             new("server.users", ConfigValueKind.ObjectArray, "The accounts that may connect."),
             new("server.users[].name", ConfigValueKind.String, "User name (unique).", Required: true, MaxUtf8Bytes: MaxWireNameBytes),
             new("server.users[].password", ConfigValueKind.String,

@@ -41,11 +41,49 @@ internal sealed record ServerOptions(
     ValueList<AuthMethod> AuthMethods,
     MppePolicy Mppe,
     LockoutPolicy Lockout,
-    ValueList<UserOptions> Users)
+    ValueList<UserOptions> Users,
+    RadiusOptions? Radius = null)
 {
     /// <summary>The same settings without the users, to tell "server settings changed" from "users changed".</summary>
     public ServerOptions WithoutUsers() => this with { Users = ValueList<UserOptions>.Empty };
 }
+
+/// <summary>
+/// RADIUS for the server's logins. <see cref="Methods"/> are the login methods RADIUS checks (the others use the
+/// configured users); <see cref="FallbackToLocal"/> lets the configured users judge when no server answers.
+/// </summary>
+internal sealed record RadiusOptions(
+    ValueList<RadiusServerOptions> Servers,
+    TimeSpan Timeout,
+    int Attempts,
+    string? NasIdentifier,
+    IPAddress? NasIpAddress,
+    ValueList<AuthMethod> Methods,
+    bool FallbackToLocal)
+{
+    /// <summary>Each retry waits twice as long as the one before, at most this long.</summary>
+    public TimeSpan MaxTimeout => Timeout + Timeout;
+
+    /// <summary>How long a login waits when no server answers: every attempt at every server times out.</summary>
+    public TimeSpan WorstCaseWait
+    {
+        get
+        {
+            var perServer = TimeSpan.Zero;
+            var wait = Timeout;
+            for (var i = 0; i < Attempts; i++)
+            {
+                perServer += wait;
+                wait = wait + wait > MaxTimeout ? MaxTimeout : wait + wait;
+            }
+            return perServer * Servers.Count;
+        }
+    }
+}
+
+/// <summary>One RADIUS server: where it listens and the secret it shares with us (held as a <see cref="ConfigSecret"/>
+/// password, so it prints as *** only).</summary>
+internal sealed record RadiusServerOptions(IPEndPoint EndPoint, ConfigSecret Secret);
 
 /// <summary>One account on the server. <see cref="Secret"/> prints as *** only.</summary>
 internal sealed record UserOptions(string Name, ConfigSecret Secret, IPAddress? Address, bool Enabled, int MaxSessions);

@@ -138,36 +138,3 @@ internal static class ConfigUserStore
         return store;
     }
 }
-
-/// <summary>
-/// One session's view of the user store with lockout applied. It remembers the account the authenticator's
-/// lookup actually matched (the store's own name, after any "DOMAIN\" prefix was dropped), so lockout and
-/// per-user limits count the account that was checked, not the spelling the peer sent. A locked account comes
-/// back disabled: the exchange fails the ordinary way (E=691, as for a wrong password or an unknown name, so
-/// a guesser learns nothing) and <see cref="LockedOut"/> tells our log the real reason.
-/// </summary>
-internal sealed class LockoutUserStore(Func<IUserStore> inner, Server.LoginLockout lockout, string source) : IUserStore
-{
-    /// <summary>The account the last successful lookup matched; null while no name matched one.</summary>
-    public string? Account { get; private set; }
-
-    /// <summary>True when that account (or the source) was locked at lookup time.</summary>
-    public bool LockedOut { get; private set; }
-
-    public bool TryGetSecret(string userName, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out UserSecret? secret)
-    {
-        if (!inner().TryGetSecret(userName, out secret))
-        {
-            return false;
-        }
-        Account = userName;
-        LockedOut = lockout.LockedUntil(userName, source) is not null;
-        if (LockedOut)
-        {
-            secret = secret.Password is not null
-                ? UserSecret.FromPassword(secret.Password, isDisabled: true)
-                : UserSecret.FromNtHash(secret.NtPasswordHash, isDisabled: true);
-        }
-        return true;
-    }
-}

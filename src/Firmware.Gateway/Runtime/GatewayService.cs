@@ -250,6 +250,9 @@ internal sealed partial class GatewayService : IAsyncDisposable
         }
     }
 
+    /// <summary>The server's RADIUS client's counters; null without a server or RADIUS.</summary>
+    public Server.RadiusCounters? RadiusCounters => _server?.RadiusCounters;
+
     /// <summary>Every live tunnel, server and client side.</summary>
     public IReadOnlyList<TunnelSession> AllSessions
     {

@@ -60,9 +60,11 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IControlChanne
     private volatile IUserStore _users;
     private volatile bool _lastCallGreBlocked;
 
-    private sealed class SessionInfo(LockoutUserStore users)
+    private sealed class SessionInfo(LockoutVerifier verifier)
     {
-        public LockoutUserStore Users { get; } = users;
+        public LockoutVerifier Verifier { get; } = verifier;
+        /// <summary>Session-Timeout and Idle-Timeout from RADIUS; disposed with the session.</summary>
+        public ITimer? Limit { get; set; }
         public IPAddress? Address { get; set; }
         public bool StaticAddress { get; set; }
         /// <summary>The account that logged in; null while the connection has not.</summary>
@@ -84,13 +86,27 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IControlChanne
         _pool = new AddressPool(options.Pool.Select(r => (r.FirstAddress, r.LastAddress)), reserved);
         _lockout = new LoginLockout(context.Time, options.Lockout.Failures, options.Lockout.Window, options.Lockout.Duration);
         _users = ConfigUserStore.From(options.Users);
+        if (options.Radius is { } radius)
+        {
+            _radius = new RadiusClient(radius, context.Time, context.Logger);
+            _judges = new LoginJudges(() => _users, _radius, radius.Methods, radius.FallbackToLocal, options.Mppe.Required);
+        }
+        else
+        {
+            _judges = LoginJudges.Local(() => _users);
+        }
         _refusalLog = new LogThrottle(context.Time, linesPerInterval: 5, TimeSpan.FromSeconds(10));
         _dhcpInform = DhcpInformAnswerer.For(options, context.Pool);
     }
 
+    private readonly RadiusClient? _radius;
+    private readonly LoginJudges _judges;
     private readonly LogThrottle _refusalLog;
     private readonly DhcpInformAnswerer? _dhcpInform;
     private readonly SemaphoreSlim _refusalSlots = new(MaxRefusalsInProgress, MaxRefusalsInProgress);
+
+    /// <summary>The RADIUS client's counters; null when logins are checked only locally.</summary>
+    public RadiusCounters? RadiusCounters => _radius?.Counters;
 
     public int SessionCount
     {
@@ -294,7 +310,7 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IControlChanne
         }
 
         var source = channel.Peer;
-        var users = new LockoutUserStore(() => _users, _lockout, source.ToString());
+        var verifier = new LockoutVerifier(_judges, _lockout, source.ToString());
         var options = new TunnelSessionOptions
         {
             // The connection's first call carries its name; later ones are numbered (hooks and status tell them apart).
@@ -309,13 +325,13 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IControlChanne
         options = options with
         {
             AuthFactory = new DelegateAuthFactory((method, role) => AuthProtocolFactory.Create(method, role,
-                _context.AuthEnvironment(session!, _ppp), users: users)),
+                _context.AuthEnvironment(session!, _ppp), verifier: verifier)),
             EncryptionLayer = TunnelSecurity.EncryptionLayer(_options.Mppe, PppSessionRole.Server),
         };
         session = new TunnelSession(options, this, channel, _context.Gre, _context.Pool, _context.Time, _context.Logger);
         lock (_gate)
         {
-            _sessions[session] = new SessionInfo(users) { Address = address };
+            _sessions[session] = new SessionInfo(verifier) { Address = address };
         }
         var run = Task.Run(() => session.RunAsync(_stop.Token), CancellationToken.None);
         lock (_gate)
@@ -418,11 +434,11 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IControlChanne
         }
         // Limits count the account the store matched ("DOMAIN\alice" and "alice" are one account), never
         // the spelling the peer sent; a name that matched nothing counts against the source only.
-        var account = info.Users.Account;
+        var account = info.Verifier.Account;
         if (!succeeded)
         {
             var locked = _lockout.RecordFailure(account, source);
-            var why = info.Users.LockedOut ? $"account or source locked out ({reason ?? "refused"})" : reason ?? "authentication failed";
+            var why = info.Verifier.LockedOut ? $"account or source locked out ({reason ?? "refused"})" : reason ?? "authentication failed";
             LogAuthFailed(_context.Logger, user ?? "?", session.Peer, why);
             if (locked)
             {
@@ -434,6 +450,10 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IControlChanne
 
         account ??= user ?? "";
         var config = _options.Users.FirstOrDefault(u => string.Equals(u.Name, account, StringComparison.Ordinal));
+        var authorization = info.Verifier.Authorization;
+        // RADIUS's Framed-IP-Address wins over a configured user's address (the RADIUS server is the authority
+        // for the accounts it checks); both are claimed the same way.
+        var fixedAddress = authorization.FramedAddress ?? config?.Address;
         string? refusal = null;
         _lockout.RecordSuccess(account);
         lock (_gate)
@@ -448,7 +468,11 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IControlChanne
             {
                 refusal = $"user '{account}' already has {live} session(s), the most allowed";
             }
-            else if (config?.Address is { } fixedAddress)
+            else if (authorization.FramedAddress is { } framed && framed.Equals(_options.LocalAddress))
+            {
+                refusal = $"RADIUS gave user '{account}' the server's own tunnel address {framed}";
+            }
+            else if (fixedAddress is not null)
             {
                 if (info.Address is not null)
                 {
@@ -456,7 +480,7 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IControlChanne
                 }
                 if (!_pool.TryClaim(fixedAddress))
                 {
-                    refusal = $"static address {fixedAddress} of user '{account}' is in use";
+                    refusal = $"{(authorization.FramedAddress is null ? "static" : "RADIUS Framed-IP")} address {fixedAddress} of user '{account}' is in use";
                     info.Address = null;
                 }
                 else
@@ -473,7 +497,52 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IControlChanne
             session.RequestClose(refusal);
             return;
         }
-        LogAuthenticated(_context.Logger, account, session.Peer);
+        LogAuthenticated(_context.Logger, account, session.Peer, info.Verifier.Reason ?? "");
+        LimitSession(session, info, authorization);
+    }
+
+    /// <summary>
+    /// Session-Timeout ends the session that long after login; Idle-Timeout when no data packet went either way
+    /// for that long (checked every few seconds against the session's counters, never per packet).
+    /// </summary>
+    private void LimitSession(TunnelSession session, SessionInfo info, SessionAuthorization authorization)
+    {
+        if (authorization.SessionTimeout is null && authorization.IdleTimeout is null)
+        {
+            return;
+        }
+        var time = _context.Time;
+        var loggedIn = time.GetTimestamp();
+        var lastActive = loggedIn;
+        var lastPackets = -1L;
+        var period = TimeSpan.FromSeconds(Math.Clamp(
+            Math.Min(authorization.SessionTimeout?.TotalSeconds ?? double.MaxValue, authorization.IdleTimeout?.TotalSeconds ?? double.MaxValue) / 4, 0.25, 5));
+        var timer = time.CreateTimer(_ =>
+        {
+            var now = time.GetTimestamp();
+            var packets = session.PacketsSent + session.PacketsReceived;
+            if (packets != lastPackets)
+            {
+                (lastPackets, lastActive) = (packets, now);
+            }
+            if (authorization.SessionTimeout is { } limit && time.GetElapsedTime(loggedIn, now) >= limit)
+            {
+                session.RequestClose($"session timeout from RADIUS ({limit.TotalSeconds:0} s)");
+            }
+            else if (authorization.IdleTimeout is { } idle && time.GetElapsedTime(lastActive, now) >= idle)
+            {
+                session.RequestClose($"idle timeout from RADIUS (no traffic for {idle.TotalSeconds:0} s)");
+            }
+        }, null, period, period);
+        lock (_gate)
+        {
+            if (_sessions.ContainsKey(session))
+            {
+                info.Limit = timer;
+                return;
+            }
+        }
+        timer.Dispose(); // closed meanwhile
     }
 
     /// <summary>The last call that connected got no GRE from its peer, and no session has come up since (the LED shows it).</summary>
@@ -575,6 +644,7 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IControlChanne
         lock (_gate)
         {
             _sessions.Remove(session, out info);
+            info?.Limit?.Dispose();
             if (info?.Address is not null)
             {
                 _pool.Release(info.Address);
@@ -626,6 +696,7 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IControlChanne
             running = [.. _running];
         }
         await Task.WhenAll(running).WaitAsync(TimeSpan.FromSeconds(3)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _radius?.Dispose();
         _stop.Dispose();
     }
 
@@ -650,8 +721,8 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IControlChanne
     [LoggerMessage(Level = LogLevel.Warning, Message = "user '{User}' / source {Source} locked out for {Minutes} min after repeated authentication failures")]
     private static partial void LogLockedOut(ILogger logger, string user, IPAddress source, double minutes);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "user '{User}' from {Source} authenticated")]
-    private static partial void LogAuthenticated(ILogger logger, string user, IPAddress source);
+    [LoggerMessage(Level = LogLevel.Information, Message = "user '{User}' from {Source} authenticated: {Reason}")]
+    private static partial void LogAuthenticated(ILogger logger, string user, IPAddress source, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "session up: user '{User}' from {Source} is {Address} on {Tun} (encryption: {Encryption})")]
     private static partial void LogUp(ILogger logger, string user, IPAddress source, IPAddress address, string tun, string encryption);

@@ -48,6 +48,15 @@ public sealed class LoginLockout
         }
     }
 
+    /// <summary>When the account itself is locked, the (wall-clock, for display) time the lock ends; else null.</summary>
+    public DateTimeOffset? AccountLockedUntil(string account)
+    {
+        lock (_gate)
+        {
+            return ToWallClock(Remaining(_accounts, account, _time.GetTimestamp()));
+        }
+    }
+
     /// <summary>When the account (null: unknown) or the source is locked, the time the later lock ends; else null.</summary>
     public DateTimeOffset? LockedUntil(string? account, string source)
     {

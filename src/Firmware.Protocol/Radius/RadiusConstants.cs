@@ -91,6 +91,12 @@ public static class RadiusWire
     /// <summary>IANA private enterprise number of Microsoft (RFC 2548).</summary>
     public const uint MicrosoftVendorId = 311;
 
+    /// <summary>
+    /// Our limit on a shared secret: RFC 2865 sets none, FreeRADIUS and NPS take secrets far shorter, and a
+    /// secret is hashed with MD5 per packet, so a longer one adds nothing.
+    /// </summary>
+    public const int MaxSharedSecretLength = 128;
+
     /// <summary>RFC 2865 section 5.2: User-Password carries at most 128 bytes.</summary>
     public const int MaxUserPasswordLength = 128;
 

@@ -23,12 +23,12 @@ internal sealed class GatewayPair : IAsyncDisposable
 
     private static int _pairs;
     private readonly ITestOutputHelper _output;
-    private readonly StringWriter _serverLog = new();
-    private readonly StringWriter _clientLog = new();
+    private readonly LogCapture _serverLog = new();
+    private readonly LogCapture _clientLog = new();
     private readonly TempDirectory _directory = new();
     private bool _disposed;
 
-    private GatewayPair(ITestOutputHelper output, Action<JsonObject>? client)
+    private GatewayPair(ITestOutputHelper output, Action<JsonObject>? client, Action<JsonObject>? server)
     {
         _output = output;
         // 127.77.N.1 listens for this pair's calls. The client's TCP comes from 127.0.0.1 (the kernel's source
@@ -38,15 +38,17 @@ internal sealed class GatewayPair : IAsyncDisposable
         Server = new FakeHost(Network, ServerAddress);
         Client = new FakeHost(Network, IPAddress.Loopback);
 
+        var serverSection = new JsonObject
+        {
+            ["listen"] = ServerAddress.ToString(),
+            ["localAddress"] = "10.77.0.1",
+            ["pool"] = new JsonArray("10.77.0.10-10.77.0.20"),
+            ["users"] = new JsonArray(new JsonObject { ["name"] = "demo", ["password"] = "demo-password" }),
+        };
+        server?.Invoke(serverSection);
         var serverConfig = new JsonObject
         {
-            ["server"] = new JsonObject
-            {
-                ["listen"] = ServerAddress.ToString(),
-                ["localAddress"] = "10.77.0.1",
-                ["pool"] = new JsonArray("10.77.0.10-10.77.0.20"),
-                ["users"] = new JsonArray(new JsonObject { ["name"] = "demo", ["password"] = "demo-password" }),
-            },
+            ["server"] = serverSection,
             ["board"] = new JsonObject { ["driver"] = "none" },
         };
         var clientSection = new JsonObject
@@ -81,25 +83,28 @@ internal sealed class GatewayPair : IAsyncDisposable
 
     public GatewayService ClientGateway { get; }
 
+    /// <summary>What the server gateway logged so far.</summary>
+    public string ServerLog => _serverLog.ToString();
+
     public ClientRuntime ClientRuntime => ClientGateway.Clients.Single();
 
     public TunnelSession ClientSession => ClientRuntime.Session ?? throw new InvalidOperationException("the client has no session");
 
     public TunnelSession ServerSession => ServerGateway.AllSessions.Single();
 
-    /// <summary>Starts both gateways; the client dials at once.</summary>
-    public static GatewayPair Start(ITestOutputHelper output, Action<JsonObject>? client = null)
+    /// <summary>Starts both gateways; the client dials at once. The actions edit the client's entry and the server section.</summary>
+    public static GatewayPair Start(ITestOutputHelper output, Action<JsonObject>? client = null, Action<JsonObject>? server = null)
     {
-        var pair = new GatewayPair(output, client);
+        var pair = new GatewayPair(output, client, server);
         pair.ServerGateway.Start();
         pair.ClientGateway.Start();
         return pair;
     }
 
     /// <summary>Starts both gateways and waits until the tunnel is up on both sides.</summary>
-    public static GatewayPair StartUp(ITestOutputHelper output, Action<JsonObject>? client = null)
+    public static GatewayPair StartUp(ITestOutputHelper output, Action<JsonObject>? client = null, Action<JsonObject>? server = null)
     {
-        var pair = Start(output, client);
+        var pair = Start(output, client, server);
         pair.WaitUntilUp();
         return pair;
     }
@@ -116,7 +121,7 @@ internal sealed class GatewayPair : IAsyncDisposable
 
     public static void WaitUntil(Func<bool> condition, string what) => ConfigTestSupport.WaitUntil(condition, what, Timeout);
 
-    private GatewayService NewService(string name, JsonObject config, FakeHost host, StringWriter log)
+    private GatewayService NewService(string name, JsonObject config, FakeHost host, LogCapture log)
     {
         var loaded = ConfigTestSupport.Load(config.ToJsonString());
         Assert.True(loaded.Accepted, $"{name} config: " + string.Join("; ", loaded.Diagnostics));
@@ -138,5 +143,43 @@ internal sealed class GatewayPair : IAsyncDisposable
         await ServerGateway.DisposeAsync();
         _output.WriteLine("---- server log ----\n" + _serverLog + "---- client log ----\n" + _clientLog);
         _directory.Dispose();
+    }
+
+    /// <summary>A log a test may read while the gateway writes it.</summary>
+    private sealed class LogCapture : StringWriter
+    {
+        private readonly Lock _gate = new();
+
+        public override void Write(char value)
+        {
+            lock (_gate)
+            {
+                base.Write(value);
+            }
+        }
+
+        public override void Write(string? value)
+        {
+            lock (_gate)
+            {
+                base.Write(value);
+            }
+        }
+
+        public override void WriteLine(string? value)
+        {
+            lock (_gate)
+            {
+                base.WriteLine(value);
+            }
+        }
+
+        public override string ToString()
+        {
+            lock (_gate)
+            {
+                return base.ToString();
+            }
+        }
     }
 }

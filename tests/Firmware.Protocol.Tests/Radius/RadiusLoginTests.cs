@@ -266,30 +266,6 @@ public sealed class RadiusLoginTests
         Assert.Equal(RadiusAnswerError.BadMessageAuthenticator, Read(tampered));
     }
 
-    private delegate void WriteAttributes(ref RadiusPacketWriter writer);
-
-    private static void EncryptKey(ref RadiusPacketWriter writer, MicrosoftAttributeType type, byte[] key, ushort salt)
-    {
-        var value = writer.ReserveVendor(RadiusWire.MicrosoftVendorId, (byte)type, RadiusAttributeCrypto.EncryptedMppeKeyLength(key.Length));
-        RadiusAttributeCrypto.EncryptMppeKey(key, salt, Secret, RequestAuthenticator, value);
-    }
-
-    /// <summary>An answer as a server signs it: Message-Authenticator (last, by default) and Response Authenticator.</summary>
-    private static byte[] Answer(RadiusCode code, byte identifier, WriteAttributes attributes, bool messageAuthenticator = true)
-    {
-        var buffer = new byte[RadiusWire.MaxPacketLength];
-        var writer = new RadiusPacketWriter(buffer, code, identifier, default);
-        attributes(ref writer);
-        if (messageAuthenticator)
-        {
-            writer.AddMessageAuthenticator();
-        }
-        var length = writer.Finish();
-        Assert.True(length > 0);
-        Assert.True(RadiusAuthenticator.Sign(buffer.AsSpan(0, length), Secret, RequestAuthenticator));
-        return buffer[..length];
-    }
-
     private static byte[] Request(in RadiusLogin login)
     {
         var buffer = new byte[RadiusWire.MaxPacketLength];

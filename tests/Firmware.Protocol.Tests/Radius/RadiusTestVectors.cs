@@ -1,4 +1,9 @@
+using Firmware.Protocol.Radius;
+
 namespace Firmware.Protocol.Tests.Radius;
+
+/// <summary>Writes the attributes of a test answer.</summary>
+internal delegate void AnswerAttributes(ref RadiusPacketWriter writer);
 
 /// <summary>
 /// Known answers. <see cref="Rfc2865"/> is RFC 2865 section 7.1's example (user "nemo", password
@@ -23,6 +28,28 @@ namespace Firmware.Protocol.Tests.Radius;
 /// </summary>
 internal static class RadiusTestVectors
 {
+    public static void EncryptKey(ref RadiusPacketWriter writer, MicrosoftAttributeType type, byte[] key, ushort salt)
+    {
+        var value = writer.ReserveVendor(RadiusWire.MicrosoftVendorId, (byte)type, RadiusAttributeCrypto.EncryptedMppeKeyLength(key.Length));
+        RadiusAttributeCrypto.EncryptMppeKey(key, salt, Secret, RequestAuthenticator, value);
+    }
+
+    /// <summary>An answer to a request with <see cref="RequestAuthenticator"/> as a server signs it with <see cref="Secret"/>: Message-Authenticator (last, by default) and Response Authenticator.</summary>
+    public static byte[] Answer(RadiusCode code, byte identifier, AnswerAttributes attributes, bool messageAuthenticator = true)
+    {
+        var buffer = new byte[RadiusWire.MaxPacketLength];
+        var writer = new RadiusPacketWriter(buffer, code, identifier, default);
+        attributes(ref writer);
+        if (messageAuthenticator)
+        {
+            writer.AddMessageAuthenticator();
+        }
+        var length = writer.Finish();
+        Assert.True(length > 0);
+        Assert.True(RadiusAuthenticator.Sign(buffer.AsSpan(0, length), Secret, RequestAuthenticator));
+        return buffer[..length];
+    }
+
     public static class Rfc2865
     {
         public static byte[] Secret => "xyzzy5461"u8.ToArray();
