@@ -99,6 +99,11 @@ internal static class StatusCommand
             text.AppendLine(CultureInfo.InvariantCulture,
                 $"data path: {counters.GetValueOrDefault("greReceived")} GRE packets received in {counters.GetValueOrDefault("greReceiveBatches")} reads, TUN {counters.GetValueOrDefault("tunRead")} read ({counters.GetValueOrDefault("tunSuperPacketsRead")} super-packets) / {counters.GetValueOrDefault("tunWritten")} written ({counters.GetValueOrDefault("tunSuperPacketsWritten")} super-packets), {counters.GetValueOrDefault("bufferPoolInUse")} of {counters.GetValueOrDefault("bufferPoolCreated")} buffers in use");
         }
+        if (counters.ContainsKey("radiusRequests"))
+        {
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"radius: {counters.GetValueOrDefault("radiusRequests")} logins asked, {counters.GetValueOrDefault("radiusAccepts")} accepted, {counters.GetValueOrDefault("radiusRejects")} rejected, {counters.GetValueOrDefault("radiusNoAnswer")} unanswered, {counters.GetValueOrDefault("radiusFailovers")} failovers, {counters.GetValueOrDefault("radiusRefusedAnswers")} answers refused, {counters.GetValueOrDefault("radiusOutstanding")} waiting");
+        }
         var serviceDrops = counters.Where(c => c.Value > 0 && Runtime.GatewayService.IsDropCounter(c.Key)).Select(c => $"{c.Key} {c.Value}").ToList();
         if (serviceDrops.Count > 0)
         {

@@ -571,6 +571,16 @@ internal sealed partial class GatewayService : IAsyncDisposable
         counters["greBlockedCalls"] = context.Events.GreBlockedCalls;
         // Server: TCP 1723 connections open now; each carries zero or more of the sessions listed.
         counters["controlConnections"] = _server?.Channels.Count ?? 0;
+        if (_server?.RadiusCounters is { } radius)
+        {
+            counters["radiusRequests"] = radius.Requests;
+            counters["radiusAccepts"] = radius.Accepts;
+            counters["radiusRejects"] = radius.Rejects;
+            counters["radiusNoAnswer"] = radius.NoAnswer;
+            counters["radiusFailovers"] = radius.Failovers;
+            counters["radiusRefusedAnswers"] = radius.RefusedAnswers;
+            counters["radiusOutstanding"] = radius.Outstanding;
+        }
         return counters;
     }
 

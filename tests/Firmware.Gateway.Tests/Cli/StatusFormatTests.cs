@@ -6,6 +6,26 @@ namespace Firmware.Gateway.Tests.Cli;
 public sealed class StatusFormatTests
 {
     [Fact]
+    public void The_text_status_has_a_radius_line_only_when_radius_is_configured()
+    {
+        var counters = new Dictionary<string, long>(StringComparer.Ordinal)
+        {
+            ["radiusRequests"] = 12,
+            ["radiusAccepts"] = 9,
+            ["radiusRejects"] = 2,
+            ["radiusNoAnswer"] = 1,
+            ["radiusFailovers"] = 3,
+            ["radiusRefusedAnswers"] = 4,
+            ["radiusOutstanding"] = 0,
+        };
+        var with = StatusCommand.Format(new GatewayStatus { Version = "test", StartedAt = DateTimeOffset.UnixEpoch, Counters = counters }).Split('\n');
+        var without = StatusCommand.Format(new GatewayStatus { Version = "test", StartedAt = DateTimeOffset.UnixEpoch }).Split('\n');
+
+        Assert.Contains("radius: 12 logins asked, 9 accepted, 2 rejected, 1 unanswered, 3 failovers, 4 answers refused, 0 waiting", with);
+        Assert.DoesNotContain(without, l => l.StartsWith("radius:", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void The_text_status_lists_every_service_wide_drop_above_zero_and_the_data_paths_counters()
     {
         var status = new GatewayStatus

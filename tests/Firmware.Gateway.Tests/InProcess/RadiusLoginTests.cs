@@ -37,6 +37,8 @@ public sealed class RadiusLoginTests(ITestOutputHelper output)
         Assert.Equal(FramedAddress, pair.ClientSession.Negotiated!.LocalAddress);
         Ping(pair);
         Assert.Contains("accepted by RADIUS 127.0.0.1", pair.ServerLog, StringComparison.Ordinal);
+        var counters = pair.ServerGateway.Snapshot().Counters;
+        Assert.Equal((1, 1, 0), (counters["radiusRequests"], counters["radiusAccepts"], counters["radiusRejects"]));
     }
 
     [Theory]
