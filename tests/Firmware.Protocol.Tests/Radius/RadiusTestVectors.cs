@@ -50,6 +50,16 @@ internal static class RadiusTestVectors
         return buffer[..length];
     }
 
+    /// <summary>RFC 2759 section 9.2's MS-CHAPv2 example: user "User", password "clientPass".</summary>
+    public static class Rfc2759
+    {
+        public static byte[] AuthenticatorChallenge => Hex("5B5D7C7D7B3F2F3E3C2C602132262628");
+
+        public static byte[] PeerChallenge => Hex("21402324255E262A28295F2B3A337C7E");
+
+        public static byte[] NtResponse => Hex("82309ECD8D708B5EA08FAA3981CD83544233114A3D85D6DF");
+    }
+
     public static class Rfc2865
     {
         public static byte[] Secret => "xyzzy5461"u8.ToArray();

@@ -10,10 +10,9 @@ namespace Firmware.Protocol.Tests.Radius;
 /// <summary>What a verified answer means for the login it answers: <see cref="RadiusVerdicts.FromAnswer"/>.</summary>
 public sealed class RadiusVerdictsTests
 {
-    // RFC 2759 section 9.2: user "User", password "clientPass".
-    private static readonly byte[] Challenge = Hex("5B5D7C7D7B3F2F3E3C2C602132262628");
-    private static readonly byte[] PeerChallenge = Hex("21402324255E262A28295F2B3A337C7E");
-    private static readonly byte[] NtResponse = Hex("82309ECD8D708B5EA08FAA3981CD83544233114A3D85D6DF");
+    private static readonly byte[] Challenge = Rfc2759.AuthenticatorChallenge;
+    private static readonly byte[] PeerChallenge = Rfc2759.PeerChallenge;
+    private static readonly byte[] NtResponse = Rfc2759.NtResponse;
     private const string Server = "192.0.2.9:1812";
 
     private static CredentialCheck MsChapV2Check() => new()
