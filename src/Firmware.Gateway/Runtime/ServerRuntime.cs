@@ -437,7 +437,7 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IControlChanne
         var account = info.Verifier.Account;
         if (!succeeded)
         {
-            var locked = _lockout.RecordFailure(account, source);
+            var locked = !info.Verifier.Unjudged && _lockout.RecordFailure(account, source);
             var why = info.Verifier.LockedOut ? $"account or source locked out ({reason ?? "refused"})" : reason ?? "authentication failed";
             LogAuthFailed(_context.Logger, user ?? "?", session.Peer, why);
             if (locked)

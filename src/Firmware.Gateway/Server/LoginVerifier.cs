@@ -12,8 +12,6 @@ internal sealed class LoginJudges(Func<IUserStore> users, RadiusClient? radius, 
     /// <summary>Only the configured users.</summary>
     public static LoginJudges Local(Func<IUserStore> users) => new(users, null, [], false, false);
 
-    public RadiusClient? Radius => radius;
-
     /// <summary>Judges <paramref name="check"/> for a peer at <paramref name="callingStationId"/>.</summary>
     public IDisposable Verify(CredentialCheck check, string callingStationId, Action<CredentialVerdict> done)
     {
@@ -61,6 +59,10 @@ internal sealed class LockoutVerifier(LoginJudges judges, LoginLockout lockout, 
     /// <summary>True when the last attempt was refused because its account or source is locked.</summary>
     public bool LockedOut { get; private set; }
 
+    /// <summary>True when nobody could judge the last attempt (no RADIUS server answered): not the peer's failure,
+    /// so lockout does not count it (an outage must not lock everyone out once it ends).</summary>
+    public bool Unjudged { get; private set; }
+
     /// <summary>Why the last verdict went as it did (who judged), for our log.</summary>
     public string? Reason { get; private set; }
 
@@ -79,6 +81,7 @@ internal sealed class LockoutVerifier(LoginJudges judges, LoginLockout lockout, 
         if (lockedAccount is not null || lockout.SourceLockedUntil(source) is not null)
         {
             Account = lockedAccount;
+            Unjudged = false;
             LockedOut = true;
             Reason = "locked out";
             done(CredentialVerdict.Refuse($"{method}: '{check.UserName}' from {source} is locked out.", lockedAccount, retryAllowed: true));
@@ -88,6 +91,7 @@ internal sealed class LockoutVerifier(LoginJudges judges, LoginLockout lockout, 
         {
             Account = verdict.Account;
             Reason = verdict.Reason;
+            Unjudged = verdict.Outcome == CredentialOutcome.Unavailable;
             LockedOut = verdict.Account is not null && lockout.LockedUntil(verdict.Account, source) is not null;
             if (LockedOut)
             {
