@@ -52,7 +52,10 @@ run_case() {
   check "TCP host -> guest through the lossy link, 512 KiB, SHA-256 equal" \
     tcp_transfer_check host guest "$peer_address" 5002 524288
   check "our session is still up" bash -c "'$PPTP_GATEWAY' status --json | grep -q '\"state\": *\"up\"'"
-  check "ping guest -> ours still answered" guest "ping -c 3 -i 0.3 -W 3 $our_address"
+  # Through this link a lost echo or reply costs a resync (pppd repeats a Reset-Request only after a second, on a
+  # later error), so three pings 0.3 s apart can all go unanswered on a healthy tunnel (CI, 2026-12-03, after both
+  # transfers had passed): ping until one is answered, for 30 s; a black hole answers none.
+  check_within 30 "ping guest -> ours still answered" guest "ping -c 1 -W 2 $our_address"
   kill "$sampler" 2>/dev/null || true
   sed 's/^/      | /' "$artifacts/$case_name.mppe-sync.log"
   step "our MPPE sync: $(mppe_sync_line)"
