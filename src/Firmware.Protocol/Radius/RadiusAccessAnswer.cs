@@ -84,7 +84,7 @@ public sealed class RadiusAccessAnswer
     /// <summary>MS-CHAP-Error without its Ident byte, as the server sent it (the PPP Failure message).</summary>
     public byte[]? MsChapError { get; private init; }
 
-    /// <summary>The Reply-Message attributes concatenated, or null.</summary>
+    /// <summary>The Reply-Message attributes concatenated, control characters replaced (it goes into logs), or null.</summary>
     public string? ReplyMessage { get; private init; }
 
     /// <summary>
@@ -194,7 +194,7 @@ public sealed class RadiusAccessAnswer
             }
             else if (attribute.Type == (byte)RadiusAttributeType.ReplyMessage)
             {
-                (reply ??= new StringBuilder()).Append(Encoding.UTF8.GetString(attribute.Value));
+                (reply ??= new StringBuilder()).Append(AuthPacket.Printable(attribute.Value));
             }
         }
 

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using Firmware.Protocol.Auth;
 
 namespace Firmware.Protocol.Radius;
@@ -13,6 +12,9 @@ namespace Firmware.Protocol.Radius;
 public static class RadiusVerdicts
 {
     private static readonly IPAddress NasAssigns = new([255, 255, 255, 254]);
+
+    /// <summary>How much of a server's Reply-Message goes into a verdict's reason (our log line).</summary>
+    private const int MaxReplyInReason = 200;
 
     /// <summary>The methods a RADIUS server can check (all four PPP login methods).</summary>
     public static bool CanCheck(AuthMethod method) => method is AuthMethod.Pap or AuthMethod.ChapMd5 or AuthMethod.MsChapV1 or AuthMethod.MsChapV2;
@@ -44,7 +46,7 @@ public static class RadiusVerdicts
         ArgumentNullException.ThrowIfNull(answer);
         var method = AuthMethods.Describe(check.Method);
         var name = check.UserName;
-        var said = answer.ReplyMessage is { Length: > 0 } reply ? $" (\"{Printable(reply)}\")" : "";
+        var said = answer.ReplyMessage is { Length: > 0 } reply ? $" (\"{reply[..Math.Min(reply.Length, MaxReplyInReason)]}\")" : "";
         if (!answer.Accepted)
         {
             var code = answer.MsChapErrorCode ?? MsChapFailure.AuthenticationFailure;
@@ -108,15 +110,4 @@ public static class RadiusVerdicts
 
     /// <summary>MS-CHAP (both versions): the NT-Response is bytes 24..48 of the PPP Response value.</summary>
     private static ReadOnlySpan<byte> NtResponse(CredentialCheck check) => check.Response.AsSpan(24, 24);
-
-    /// <summary>A server's Reply-Message goes into our log: control characters become '?'.</summary>
-    private static string Printable(string text)
-    {
-        var builder = new StringBuilder(Math.Min(text.Length, 200));
-        foreach (var c in text.AsSpan(0, Math.Min(text.Length, 200)))
-        {
-            builder.Append(char.IsControl(c) ? '?' : c);
-        }
-        return builder.ToString();
-    }
 }
