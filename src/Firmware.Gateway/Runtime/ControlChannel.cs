@@ -84,7 +84,7 @@ public sealed partial class ControlChannel : IPptpControlHost
         StartedTimestamp = time.GetTimestamp();
         _control = new PptpControlConnection(role, control with { LocalAddress = Local, PeerAddress = Peer }, this, time, Post);
         _writer = new ControlStreamWriter(connectedSocket, () => Post(() => Close(
-            $"the peer stopped reading the control connection ({ControlStreamWriter.MaxQueuedBytes / 1024} KiB unsent)")));
+            $"the peer stopped reading the control connection ({ControlStreamWriter.MaxQueuedBytes / 1024} KiB unsent)", SessionEndCause.LostCarrier)));
         _loginDeadlineLength = loginDeadline;
         if (loginDeadline is { } deadline)
         {
@@ -135,7 +135,7 @@ public sealed partial class ControlChannel : IPptpControlHost
     {
         var loop = _loop.RunAsync(Handle, OnLoopError);
         var reader = ReadControlAsync(cancellationToken);
-        using (cancellationToken.Register(() => Post(() => Close("service stopping"))))
+        using (cancellationToken.Register(() => Post(() => Close("service stopping", SessionEndCause.ServiceStop))))
         {
             Post(_control.Start);
             if (_loginDeadline is not null)
@@ -163,14 +163,14 @@ public sealed partial class ControlChannel : IPptpControlHost
     public Task PingLoopAsync() => _loop.PingAsync();
 
     /// <summary>Asks the connection to close, with every call on it (posted into its loop).</summary>
-    public void RequestClose(string reason) => Post(() => Close(reason));
+    public void RequestClose(string reason, SessionEndCause cause = SessionEndCause.AdminReset) => Post(() => Close(reason, cause));
 
     /// <summary>Client: places a call for <paramref name="session"/> once the connection is established (posted).</summary>
     public void PlaceCall(TunnelSession session) => Post(() =>
     {
         if (_closed)
         {
-            session.OnControlClosed("control connection closed before the call was placed");
+            session.OnControlClosed("control connection closed before the call was placed", SessionEndCause.LostCarrier);
             return;
         }
         _toPlace.Enqueue(session);
@@ -267,7 +267,7 @@ public sealed partial class ControlChannel : IPptpControlHost
     private void OnLoopError(Exception error)
     {
         LogInternalError(_logger, error, Name);
-        _loop.CloseAfterError(() => Close($"internal error: {error.GetType().Name}: {error.Message}"));
+        _loop.CloseAfterError(() => Close($"internal error: {error.GetType().Name}: {error.Message}", SessionEndCause.NasError));
     }
 
     private void PlaceQueuedCalls()
@@ -278,7 +278,7 @@ public sealed partial class ControlChannel : IPptpControlHost
             {
                 session.OnControlClosed(_control.Peer is { MaximumChannels: > 0 } peer && _control.Calls.Count >= peer.MaximumChannels
                     ? $"the server takes at most {peer.MaximumChannels} call(s) on one control connection"
-                    : "could not place the call");
+                    : "could not place the call", SessionEndCause.NasError);
                 continue;
             }
             _calls[call] = session;
@@ -307,7 +307,13 @@ public sealed partial class ControlChannel : IPptpControlHost
     void IPptpControlHost.OnClosed(PptpControlConnection connection, PptpTeardownReason reason)
         => Close(reason == PptpTeardownReason.StartRejected
             ? $"the server refused the control connection: {DescribeRefusal(connection.PeerStartResult, connection.PeerStartError)}"
-            : $"control connection closed ({Describe(reason)})");
+            : $"control connection closed ({Describe(reason)})", reason switch
+            {
+                PptpTeardownReason.PeerStop => SessionEndCause.PeerRequest,
+                PptpTeardownReason.TransportClosed or PptpTeardownReason.EchoTimeout or PptpTeardownReason.StartTimeout => SessionEndCause.LostCarrier,
+                PptpTeardownReason.LocalStop => SessionEndCause.AdminReset,
+                _ => SessionEndCause.PortError,
+            });
 
     private TunnelSession? _admitted;
 
@@ -364,6 +370,12 @@ public sealed partial class ControlChannel : IPptpControlHost
             PptpCallClearReason.ReplyTimeout => "no Outgoing-Call-Reply from the server",
             PptpCallClearReason.ControlConnectionClosed => "control connection closed",
             _ => "call cleared by the peer",
+        }, call.ClearReason switch
+        {
+            PptpCallClearReason.ControlConnectionClosed or PptpCallClearReason.ReplyTimeout => SessionEndCause.LostCarrier,
+            PptpCallClearReason.RefusedByPeer => SessionEndCause.NasRequest,
+            PptpCallClearReason.ClearRequestedByPeer or PptpCallClearReason.DisconnectedByPeer => SessionEndCause.PeerRequest,
+            _ => SessionEndCause.AdminReset,
         });
         if (_calls.Count == 0 && _toPlace.Count == 0 && !_closed)
         {
@@ -426,7 +438,7 @@ public sealed partial class ControlChannel : IPptpControlHost
     };
 
     /// <summary>Ends the connection once: every call told, Stop-Control-Connection sent, resources freed.</summary>
-    private void Close(string reason)
+    private void Close(string reason, SessionEndCause cause = SessionEndCause.AdminReset)
     {
         if (_closed)
         {
@@ -441,11 +453,11 @@ public sealed partial class ControlChannel : IPptpControlHost
         _callCount = 0;
         while (_toPlace.TryDequeue(out var waiting))
         {
-            waiting.OnControlClosed(reason);
+            waiting.OnControlClosed(reason, cause);
         }
         foreach (var session in calls)
         {
-            session.OnControlClosed(reason);
+            session.OnControlClosed(reason, cause);
         }
         if (_control.State == PptpControlState.Established)
         {

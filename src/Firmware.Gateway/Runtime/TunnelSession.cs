@@ -142,7 +142,7 @@ public sealed partial class TunnelSession : IGreWindowHost<byte[]>, IPppSessionO
         if (options.LoginDeadline is { } deadline)
         {
             _loginDeadline = new ProtocolTimer(time, () => Shutdown(
-                $"no login within {deadline.TotalSeconds:0} s of the call (stuck in {(_call is null ? "placing the call" : "authentication")})"), Dispatch);
+                $"no login within {deadline.TotalSeconds:0} s of the call (stuck in {(_call is null ? "placing the call" : "authentication")})", SessionEndCause.NasRequest), Dispatch);
         }
     }
 
@@ -209,6 +209,9 @@ public sealed partial class TunnelSession : IGreWindowHost<byte[]>, IPppSessionO
 
     public TunnelState State { get; private set; } = TunnelState.Connecting;
     public string? LastReason { get; private set; }
+
+    /// <summary>Why the tunnel ended, once it has (<see cref="SessionEndCause.Unknown"/> before).</summary>
+    public SessionEndCause EndCause { get; private set; }
     public PppNegotiatedParameters? Negotiated { get; private set; }
 
     /// <summary>The MPPE mode once encryption is up (e.g. "MPPE-128 stateless"), for status and logs.</summary>
@@ -275,7 +278,7 @@ public sealed partial class TunnelSession : IGreWindowHost<byte[]>, IPppSessionO
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var loop = _loop.RunAsync(Handle, OnLoopError, AfterBatch);
-        using (cancellationToken.Register(() => Post(() => Shutdown("service stopping"))))
+        using (cancellationToken.Register(() => Post(() => Shutdown("service stopping", SessionEndCause.ServiceStop))))
         {
             if (_loginDeadline is not null)
             {
@@ -289,7 +292,7 @@ public sealed partial class TunnelSession : IGreWindowHost<byte[]>, IPppSessionO
     public void AssignPeerAddress(IPAddress address) => _ppp?.Ipcp?.AssignPeerAddress(address);
 
     /// <summary>Asks the tunnel to close (posted into its loop).</summary>
-    public void RequestClose(string reason) => Post(() => Shutdown(reason));
+    public void RequestClose(string reason, SessionEndCause cause = SessionEndCause.AdminReset) => Post(() => Shutdown(reason, cause));
 
     /// <summary>Runs <paramref name="action"/> on the tunnel's loop.</summary>
     public void Post(Action action)
@@ -316,7 +319,7 @@ public sealed partial class TunnelSession : IGreWindowHost<byte[]>, IPppSessionO
     private void OnLoopError(Exception error)
     {
         LogInternalError(_logger, error, Name);
-        _loop.CloseAfterError(() => Shutdown($"internal error: {error.GetType().Name}: {error.Message}"));
+        _loop.CloseAfterError(() => Shutdown($"internal error: {error.GetType().Name}: {error.Message}", SessionEndCause.NasError));
     }
 
     private void Handle(SessionWork work)
@@ -490,7 +493,10 @@ public sealed partial class TunnelSession : IGreWindowHost<byte[]>, IPppSessionO
                 ReportIpv6Up();
                 break;
             case PppSessionEventKind.LinkDown or PppSessionEventKind.Finished:
-                Shutdown(sessionEvent.Reason ?? _ppp?.LastReason ?? "PPP link went down");
+                Shutdown(sessionEvent.Reason ?? _ppp?.LastReason ?? "PPP link went down",
+                    _ppp is { TerminatedByPeer: true } ? SessionEndCause.PeerRequest
+                    : _ppp is { EchoFailed: true } ? SessionEndCause.LostCarrier
+                    : SessionEndCause.NegotiationFailed);
                 break;
         }
     }
@@ -603,7 +609,7 @@ public sealed partial class TunnelSession : IGreWindowHost<byte[]>, IPppSessionO
         _registered = _registered || _gre.Register(Peer, parameters.LocalCallId, this);
         if (!_registered)
         {
-            Shutdown($"call ID {parameters.LocalCallId} from {Peer} is already in use");
+            Shutdown($"call ID {parameters.LocalCallId} from {Peer} is already in use", SessionEndCause.NasError);
             return;
         }
         // One check, not per-packet work: has the peer's GRE arrived at all a few seconds after the call came up?
@@ -621,17 +627,17 @@ public sealed partial class TunnelSession : IGreWindowHost<byte[]>, IPppSessionO
     });
 
     /// <summary>The call was cleared (by the peer, by a refusal, a timeout) while the control connection stays.</summary>
-    internal void OnCallCleared(string reason) => Post(() =>
+    internal void OnCallCleared(string reason, SessionEndCause cause) => Post(() =>
     {
         _callGone = true;
-        Shutdown(LastReason ?? reason);
+        Shutdown(LastReason ?? reason, cause);
     });
 
     /// <summary>The control connection is gone (or never placed the call), and the call with it.</summary>
-    internal void OnControlClosed(string reason) => Post(() =>
+    internal void OnControlClosed(string reason, SessionEndCause cause) => Post(() =>
     {
         _callGone = true;
-        Shutdown(LastReason ?? reason);
+        Shutdown(LastReason ?? reason, cause);
     });
 
     private void CheckGreArrived()
@@ -646,13 +652,14 @@ public sealed partial class TunnelSession : IGreWindowHost<byte[]>, IPppSessionO
     }
 
     /// <summary>Ends the tunnel once: PPP closed, call cleared, Stop-Control-Connection sent, resources freed.</summary>
-    private void Shutdown(string reason)
+    private void Shutdown(string reason, SessionEndCause cause)
     {
         if (_closed)
         {
             return;
         }
         _closed = true;
+        EndCause = GreBlocked && !_greFromPeer ? SessionEndCause.LostCarrier : cause;
         _loginDeadline?.Stop();
         _greWatch?.Stop();
         // LCP gives up in the end, but its reason would hide the cause.

@@ -61,6 +61,9 @@ public sealed class PppAutomaton : IDisposable
     /// <summary>Why the layer last went down or finished, in words a user can act on.</summary>
     public string? LastReason { get; private set; }
 
+    /// <summary>The peer sent a Terminate-Request: it ended the layer, not we or a failure.</summary>
+    public bool TerminatedByPeer { get; private set; }
+
     /// <summary>Packets dropped: malformed, stale replies, wrong state.</summary>
     public long DroppedPackets { get; private set; }
 
@@ -218,6 +221,7 @@ public sealed class PppAutomaton : IDisposable
                 break;
             case PppCode.TerminateRequest:
                 LastReason = DescribePeerTermination(data);
+                TerminatedByPeer = true;
                 _protocol.OnTerminateRequest(State, data);
                 Rtr(identifier);
                 break;

@@ -105,6 +105,12 @@ public sealed class PppSession : IPppControlOutput, IAuthOutput, IDisposable
     /// <summary>Why the link last went down or finished.</summary>
     public string? LastReason { get; private set; }
 
+    /// <summary>The peer ended the link with an LCP Terminate-Request.</summary>
+    public bool TerminatedByPeer => _lcp.Automaton.TerminatedByPeer;
+
+    /// <summary>The link ended because the peer stopped answering LCP Echo-Requests.</summary>
+    public bool EchoFailed => _lcp.EchoFailed;
+
     /// <summary>Frames dropped: malformed, wrong phase, protocol not up, transform refused.</summary>
     public long DroppedFrames { get; private set; }
 

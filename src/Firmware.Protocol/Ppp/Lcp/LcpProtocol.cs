@@ -78,6 +78,9 @@ public sealed class LcpProtocol : ControlProtocol
     /// <summary>Echo-Requests sent without a reply since the last reply.</summary>
     public int EchoOutstanding => _echoOutstanding;
 
+    /// <summary>The link was closed because the peer stopped answering Echo-Requests (the carrier is lost).</summary>
+    public bool EchoFailed { get; private set; }
+
     /// <summary>The peer sent a Protocol-Reject for this (non-LCP) protocol: stop using it.</summary>
     public event Action<PppProtocol>? ProtocolRejected;
 
@@ -217,6 +220,7 @@ public sealed class LcpProtocol : ControlProtocol
 
         if (_echoOutstanding >= _settings.EchoFailureLimit)
         {
+            EchoFailed = true;
             Automaton.Close($"peer did not answer LCP echo {_settings.EchoFailureLimit} times");
             return;
         }
