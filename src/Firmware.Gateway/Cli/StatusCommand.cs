@@ -104,6 +104,11 @@ internal static class StatusCommand
             text.AppendLine(CultureInfo.InvariantCulture,
                 $"radius: {counters.GetValueOrDefault("radiusRequests")} logins asked, {counters.GetValueOrDefault("radiusAccepts")} accepted, {counters.GetValueOrDefault("radiusRejects")} rejected, {counters.GetValueOrDefault("radiusNoAnswer")} unanswered, {counters.GetValueOrDefault("radiusFailovers")} failovers, {counters.GetValueOrDefault("radiusRefusedAnswers")} answers refused, {counters.GetValueOrDefault("radiusOutstanding")} waiting");
         }
+        if (counters.ContainsKey("radiusAccountingSent"))
+        {
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"radius accounting: {counters.GetValueOrDefault("radiusAccountingSent")} records, {counters.GetValueOrDefault("radiusAccountingAnswered")} taken, {counters.GetValueOrDefault("radiusAccountingPending")} waiting, {counters.GetValueOrDefault("radiusAccountingRetried")} retries, {counters.GetValueOrDefault("radiusAccountingDropped")} dropped");
+        }
         var serviceDrops = counters.Where(c => c.Value > 0 && Runtime.GatewayService.IsDropCounter(c.Key)).Select(c => $"{c.Key} {c.Value}").ToList();
         if (serviceDrops.Count > 0)
         {

@@ -122,6 +122,7 @@ internal sealed partial class ConfigBinder
         {
             var address = Address(server, "address");
             var port = Int(server, "port");
+            var accountingPort = Int(server, "accountingPort");
             var secret = RadiusSecret(server);
             if (address is null || secret is null)
             {
@@ -133,7 +134,7 @@ internal sealed partial class ConfigBinder
                 Error(server, $"{endPoint} is listed twice");
                 continue;
             }
-            servers.Add(new RadiusServerOptions(endPoint, secret));
+            servers.Add(new RadiusServerOptions(endPoint, secret, new IPEndPoint(address, accountingPort)));
         }
 
         var nasIp = Address(scope, "nasIpAddress");
@@ -172,12 +173,28 @@ internal sealed partial class ConfigBinder
         }
 
         var radius = new RadiusOptions(servers.ToValueList(), TimeSpan.FromSeconds(Int(scope, "timeoutSeconds")), Int(scope, "attempts"),
-            string.IsNullOrEmpty(nasIdentifier) ? null : nasIdentifier, nasIp, methods, Bool(scope, "fallbackToLocal"));
+            string.IsNullOrEmpty(nasIdentifier) ? null : nasIdentifier, nasIp, methods, Bool(scope, "fallbackToLocal"),
+            BindRadiusAccounting(Section(scope, "accounting")));
         if (radius.WorstCaseWait > MaxRadiusWait)
         {
             Error(scope, $"with {servers.Count} server(s), {radius.Attempts} attempt(s) each and timeoutSeconds {radius.Timeout.TotalSeconds:0}, a login could wait {radius.WorstCaseWait.TotalSeconds:0} s for RADIUS; at most {MaxRadiusWait.TotalSeconds:0} s fits a login (lower attempts or timeoutSeconds)");
         }
         return radius;
+    }
+
+    private RadiusAccountingOptions? BindRadiusAccounting(Scope scope)
+    {
+        if (!Bool(scope, "enabled"))
+        {
+            return null;
+        }
+        var interim = Int(scope, "interimIntervalSeconds");
+        if (interim is > 0 and < (int)Protocol.Radius.RadiusVerdicts.MinInterimSeconds && Present(scope, "interimIntervalSeconds") is { } node)
+        {
+            // RFC 2869 section 5.16 asks for 600 s or more; below a minute every session loads the server.
+            Warning(node, $"{interim} s is short: RFC 2869 asks for at least {Protocol.Radius.RadiusVerdicts.MinInterimSeconds} s between Interim-Updates (600 s is usual)");
+        }
+        return new RadiusAccountingOptions(interim > 0 ? TimeSpan.FromSeconds(interim) : null);
     }
 
     /// <summary>secret xor secretFile. A file is read now (so a missing one fails the config, not a login) and its

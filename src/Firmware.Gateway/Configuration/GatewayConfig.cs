@@ -59,7 +59,8 @@ internal sealed record RadiusOptions(
     string? NasIdentifier,
     IPAddress? NasIpAddress,
     ValueList<AuthMethod> Methods,
-    bool FallbackToLocal)
+    bool FallbackToLocal,
+    RadiusAccountingOptions? Accounting = null)
 {
     /// <summary>Each retry waits twice as long as the one before, at most this long.</summary>
     public TimeSpan MaxTimeout => Timeout + Timeout;
@@ -83,7 +84,14 @@ internal sealed record RadiusOptions(
 
 /// <summary>One RADIUS server: where it listens and the secret it shares with us (held as a <see cref="ConfigSecret"/>
 /// password, so it prints as *** only).</summary>
-internal sealed record RadiusServerOptions(IPEndPoint EndPoint, ConfigSecret Secret);
+/// <param name="AccountingEndPoint">Where its accounting goes (the same address, its accounting port).</param>
+internal sealed record RadiusServerOptions(IPEndPoint EndPoint, ConfigSecret Secret, IPEndPoint? AccountingEndPoint = null);
+
+/// <summary>
+/// RADIUS accounting: records go to the servers' accounting ports in the servers' order, with the same failover.
+/// <see cref="InterimInterval"/> null sends Interim-Updates only for sessions whose Access-Accept asked.
+/// </summary>
+internal sealed record RadiusAccountingOptions(TimeSpan? InterimInterval);
 
 /// <summary>One account on the server. <see cref="Secret"/> prints as *** only.</summary>
 internal sealed record UserOptions(string Name, ConfigSecret Secret, IPAddress? Address, bool Enabled, int MaxSessions);

@@ -160,7 +160,7 @@ internal sealed partial class GatewayService : IAsyncDisposable
             LogTunLost(_logger, bridge.Name);
             foreach (var session in _server?.Sessions ?? [])
             {
-                session.RequestClose($"interface {bridge.Name} disappeared");
+                session.RequestClose($"interface {bridge.Name} disappeared", SessionEndCause.NasError);
             }
         };
         _serverTun.Start();
@@ -485,7 +485,7 @@ internal sealed partial class GatewayService : IAsyncDisposable
         var sessions = new List<SessionStatus>();
         foreach (var s in _server?.Sessions ?? [])
         {
-            sessions.Add(Describe(s, "server", s.Negotiated?.UserName, _time, _serverTun?.Name));
+            sessions.Add(Describe(s, "server", s.Negotiated?.UserName, _time, _serverTun?.Name) with { AcctSessionId = _server?.AcctSessionIdOf(s) });
         }
         foreach (var client in Clients)
         {
@@ -580,6 +580,14 @@ internal sealed partial class GatewayService : IAsyncDisposable
             counters["radiusFailovers"] = radius.Failovers;
             counters["radiusRefusedAnswers"] = radius.RefusedAnswers;
             counters["radiusOutstanding"] = radius.Outstanding;
+        }
+        if (_server?.AccountingCounters is { } accounting)
+        {
+            counters["radiusAccountingSent"] = accounting.Sent;
+            counters["radiusAccountingAnswered"] = accounting.Answered;
+            counters["radiusAccountingRetried"] = accounting.Retried;
+            counters["radiusAccountingPending"] = accounting.Pending;
+            counters["radiusAccountingDropped"] = accounting.Dropped;
         }
         return counters;
     }

@@ -8,6 +8,7 @@ using Firmware.Platform.Netlink;
 using Firmware.Protocol.Auth;
 using Firmware.Protocol.Ppp;
 using Firmware.Protocol.Pptp;
+using Firmware.Protocol.Radius;
 using Microsoft.Extensions.Logging;
 
 namespace Firmware.Gateway.Runtime;
@@ -72,6 +73,12 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IControlChanne
         public bool Routed { get; set; }
         /// <summary>The peer's IPv6CP interface identifier once its link-local address is routed to it.</summary>
         public ulong? Ipv6Peer { get; set; }
+        /// <summary>Acct-Session-Id: names the session to RADIUS in accounting and in Disconnect-Requests.</summary>
+        public string AcctSessionId { get; } = AcctSessionIds.Next();
+        /// <summary>Its accounting once the network is up; null without RADIUS accounting.</summary>
+        public RadiusAccountant.Session? Accounting { get; set; }
+        /// <summary>Monotonic timestamp of the accounting Start (Acct-Session-Time counts from it).</summary>
+        public long AccountingSince { get; set; }
     }
 
     public ServerRuntime(ServerOptions options, PppOptions ppp, GatewayContext context, TunBridge tun, int tunIndex)
@@ -90,6 +97,10 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IControlChanne
         {
             _radius = new RadiusClient(radius, context.Time, context.Logger);
             _judges = new LoginJudges(() => _users, _radius, radius.Methods, radius.FallbackToLocal, options.Mppe.Required);
+            if (radius.Accounting is { } accounting)
+            {
+                _accountant = new RadiusAccountant(_radius, accounting, context.Time, context.Logger);
+            }
         }
         else
         {
@@ -100,6 +111,7 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IControlChanne
     }
 
     private readonly RadiusClient? _radius;
+    private readonly RadiusAccountant? _accountant;
     private readonly LoginJudges _judges;
     private readonly LogThrottle _refusalLog;
     private readonly DhcpInformAnswerer? _dhcpInform;
@@ -107,6 +119,18 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IControlChanne
 
     /// <summary>The RADIUS client's counters; null when logins are checked only locally.</summary>
     public RadiusCounters? RadiusCounters => _radius?.Counters;
+
+    /// <summary>The session's Acct-Session-Id when RADIUS is configured (status shows it); null otherwise or once it is gone.</summary>
+    public string? AcctSessionIdOf(TunnelSession session)
+    {
+        lock (_gate)
+        {
+            return _radius is not null && _sessions.TryGetValue(session, out var info) ? info.AcctSessionId : null;
+        }
+    }
+
+    /// <summary>RADIUS accounting's counters; null when accounting is off.</summary>
+    public AccountingCounters? AccountingCounters => _accountant?.Counters;
 
     public int SessionCount
     {
@@ -249,7 +273,7 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IControlChanne
         if (evicted is not null)
         {
             _context.Events.ConnectionRefused();
-            evicted.RequestClose($"evicted: {MaxPendingLogins} connections were waiting to log in, and this one had come the least far");
+            evicted.RequestClose($"evicted: {MaxPendingLogins} connections were waiting to log in, and this one had come the least far", SessionEndCause.NasRequest);
         }
 
         socket.NoDelay = true;
@@ -494,7 +518,7 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IControlChanne
         if (refusal is not null)
         {
             LogRefused(_context.Logger, session.Peer, refusal);
-            session.RequestClose(refusal);
+            session.RequestClose(refusal, SessionEndCause.NasRequest);
             return;
         }
         LogAuthenticated(_context.Logger, account, session.Peer, info.Verifier.Reason ?? "");
@@ -527,11 +551,11 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IControlChanne
             }
             if (authorization.SessionTimeout is { } limit && time.GetElapsedTime(loggedIn, now) >= limit)
             {
-                session.RequestClose($"session timeout from RADIUS ({limit.TotalSeconds:0} s)");
+                session.RequestClose($"session timeout from RADIUS ({limit.TotalSeconds:0} s)", SessionEndCause.SessionTimeout);
             }
             else if (authorization.IdleTimeout is { } idle && time.GetElapsedTime(lastActive, now) >= idle)
             {
-                session.RequestClose($"idle timeout from RADIUS (no traffic for {idle.TotalSeconds:0} s)");
+                session.RequestClose($"idle timeout from RADIUS (no traffic for {idle.TotalSeconds:0} s)", SessionEndCause.IdleTimeout);
             }
         }, null, period, period);
         lock (_gate)
@@ -544,6 +568,74 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IControlChanne
         }
         timer.Dispose(); // closed meanwhile
     }
+
+    /// <summary>
+    /// The session's network is up: RADIUS accounting starts (when it is on), with the address the session has and
+    /// the Class attributes of its Access-Accept; each record reads the session's counters when it is made.
+    /// </summary>
+    private void StartAccounting(TunnelSession session, SessionInfo info, IPAddress framed)
+    {
+        if (_accountant is null)
+        {
+            return;
+        }
+        var authorization = info.Verifier.Authorization;
+        var user = info.User ?? session.Negotiated?.UserName ?? "";
+        var since = _context.Time.GetTimestamp();
+        info.AccountingSince = since;
+        var identity = new AccountingRecord
+        {
+            StatusType = AcctStatusType.Start,
+            SessionId = info.AcctSessionId,
+            UserName = user,
+            Authentic = authorization.FromRadius ? AcctAuthentic.Radius : AcctAuthentic.Local,
+            NasPort = session.LocalCallId,
+            FramedAddress = framed,
+            CallingStationId = session.Peer.ToString(),
+            CalledStationId = session.Local.ToString(),
+            Classes = authorization.Classes,
+            EventTimestamp = since,
+        };
+        var accounting = _accountant.Begin(info.AcctSessionId, type =>
+        {
+            var now = _context.Time.GetTimestamp();
+            return identity with
+            {
+                StatusType = type,
+                EventTimestamp = now,
+                SessionSeconds = (uint)_context.Time.GetElapsedTime(since, now).TotalSeconds,
+                InputOctets = (ulong)session.BytesReceived,
+                OutputOctets = (ulong)session.BytesSent,
+                InputPackets = (ulong)session.PacketsReceived,
+                OutputPackets = (ulong)session.PacketsSent,
+            };
+        }, authorization.InterimInterval);
+        lock (_gate)
+        {
+            if (_sessions.ContainsKey(session))
+            {
+                info.Accounting = accounting;
+                return;
+            }
+        }
+        // Closed while the Start was being made: OnClosed found no accounting to end, so end it here.
+        _accountant.End(accounting, TerminateCause(session.EndCause));
+    }
+
+    /// <summary>Our teardown causes in RFC 2866's words.</summary>
+    private static AcctTerminateCause TerminateCause(SessionEndCause cause) => cause switch
+    {
+        SessionEndCause.PeerRequest => AcctTerminateCause.UserRequest,
+        SessionEndCause.LostCarrier => AcctTerminateCause.LostCarrier,
+        SessionEndCause.SessionTimeout => AcctTerminateCause.SessionTimeout,
+        SessionEndCause.IdleTimeout => AcctTerminateCause.IdleTimeout,
+        SessionEndCause.AdminReset => AcctTerminateCause.AdminReset,
+        SessionEndCause.ServiceStop => AcctTerminateCause.AdminReboot,
+        SessionEndCause.PortError => AcctTerminateCause.PortError,
+        SessionEndCause.NasRequest => AcctTerminateCause.NasRequest,
+        SessionEndCause.NegotiationFailed => AcctTerminateCause.ServiceUnavailable,
+        _ => AcctTerminateCause.NasError,
+    };
 
     /// <summary>The last call that connected got no GRE from its peer, and no session has come up since (the LED shows it).</summary>
     public bool LastCallGreBlocked => _lastCallGreBlocked;
@@ -560,7 +652,7 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IControlChanne
         var peer = negotiated.PeerAddress;
         if (peer is null)
         {
-            session.RequestClose("IPCP gave the client no address");
+            session.RequestClose("IPCP gave the client no address", SessionEndCause.NegotiationFailed);
             return;
         }
         try
@@ -573,15 +665,18 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IControlChanne
         catch (Firmware.Platform.Linux.PlatformException e)
         {
             LogRouteFailed(_context.Logger, peer, e.Message);
-            session.RequestClose($"could not route {peer}: {e.Message}");
+            session.RequestClose($"could not route {peer}: {e.Message}", SessionEndCause.NasError);
             return;
         }
+        SessionInfo info;
         lock (_gate)
         {
-            _sessions[session].Routed = true;
+            info = _sessions[session];
+            info.Routed = true;
         }
         session.InnerSource = InnerSourceFilter.For(peer, negotiated.PeerInterfaceId);
         _tun.Route(peer, session);
+        StartAccounting(session, info, peer);
         LogUp(_context.Logger, negotiated.UserName ?? "?", session.Peer, peer, _tun.Name, negotiated.EncryptionUp ? "MPPE" : "none");
         _context.Events.Changed();
         _context.RunHook(_context.Hooks.IpUp, session, negotiated, _tun.Name);
@@ -650,6 +745,10 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IControlChanne
                 _pool.Release(info.Address);
             }
         }
+        if (info?.Accounting is { } accounting)
+        {
+            _accountant!.End(accounting, TerminateCause(session.EndCause));
+        }
         if (info?.Ipv6Peer is { } ipv6Peer)
         {
             _tun.UnrouteLinkLocal(ipv6Peer, session);
@@ -696,6 +795,13 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IControlChanne
             running = [.. _running];
         }
         await Task.WhenAll(running).WaitAsync(TimeSpan.FromSeconds(3)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (_accountant is not null)
+        {
+            // The sessions' Stop records leave before the client's sockets close (a server that does not answer
+            // costs at most this).
+            await _accountant.FlushAsync(TimeSpan.FromSeconds(3)).ConfigureAwait(false);
+            _accountant.Dispose();
+        }
         _radius?.Dispose();
         _stop.Dispose();
     }

@@ -15,28 +15,33 @@ namespace Firmware.Gateway.Server;
 internal readonly record struct RadiusResult(RadiusAccessAnswer? Answer, IPEndPoint Server, string? Problem);
 
 /// <summary>What the client has done since it started, for status.</summary>
-/// <param name="Failovers">Times a login's request moved on to the next server because one did not answer.</param>
+/// <param name="Requests">Logins asked about (Accepts, Rejects and NoAnswer count their ends).</param>
+/// <param name="Failovers">Times a login's request moved on to the next server because one did not answer (accounting's failovers
+/// show in the journal, as every server that stops answering does).</param>
+/// <param name="RefusedAnswers">Datagrams from a server that were not a verified answer to an outstanding request.</param>
+/// <param name="Outstanding">Requests of both kinds waiting for an answer.</param>
 internal readonly record struct RadiusCounters(long Requests, long Accepts, long Rejects, long NoAnswer, long Failovers, long RefusedAnswers, int Outstanding);
 
 /// <summary>
-/// The server's RADIUS client: one connected UDP socket per configured server (so only that server's address
-/// and port reach it), an asynchronous receive loop each, and the pure <see cref="RadiusClientTransaction"/> per
-/// login for Identifiers, retransmission with back-off and failover. A server that let a request go unanswered
-/// is tried last for <see cref="DeadServerHoldDown"/>, so logins do not each wait for it. Everything a
-/// transaction does runs under one lock; callers' callbacks run after it is released, on a socket or timer thread.
+/// The server's RADIUS client: one connected UDP socket per configured server and port (so only that server's
+/// address and port reach it: authentication and accounting each have their own, with their own Identifiers),
+/// an asynchronous receive loop each, and the pure <see cref="RadiusClientTransaction"/> per request for
+/// Identifiers, retransmission with back-off and failover. A server that let a request go unanswered is tried
+/// last for <see cref="DeadServerHoldDown"/>, so requests do not each wait for it. Everything a transaction does
+/// runs under one lock; callers' callbacks run after it is released, on a socket or timer thread.
 /// </summary>
-internal sealed partial class RadiusClient : IDisposable
+internal sealed partial class RadiusClient : IAccountingTransport, IDisposable
 {
     /// <summary>A server that did not answer goes to the back of the order this long.</summary>
     public static readonly TimeSpan DeadServerHoldDown = TimeSpan.FromSeconds(60);
 
-    private readonly RadiusOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
-    private readonly ServerState[] _servers;
+    private readonly Target[] _auth;
+    private readonly Target[] _accounting;
     private readonly List<Exchange> _exchanges = [];
-    private readonly List<(Action<RadiusResult> Done, RadiusResult Result)> _finished = [];
+    private readonly List<Action> _finished = [];
     private readonly RadiusRetryPolicy _policy;
     private readonly byte[] _nasIp;
     private readonly byte[] _nasIdentifier;
@@ -49,20 +54,24 @@ internal sealed partial class RadiusClient : IDisposable
     private long _refused;
     private bool _disposed;
 
-    private sealed class ServerState(RadiusServerOptions options, Socket socket)
+    /// <summary>One server's authentication or accounting port.</summary>
+    private sealed class Target(IPEndPoint endPoint, byte[] secret, Socket socket)
     {
-        public IPEndPoint EndPoint { get; } = options.EndPoint;
-        public RadiusServerSlot Slot { get; } = new(Encoding.UTF8.GetBytes(options.Secret.Password!), new RadiusIdentifierPool());
+        public IPEndPoint EndPoint { get; } = endPoint;
+        public RadiusServerSlot Slot { get; } = new(secret, new RadiusIdentifierPool());
         public Socket Socket { get; } = socket;
-        /// <summary>Monotonic timestamp until which this server is tried last; 0 when it is fine.</summary>
+        /// <summary>Monotonic timestamp until which this target is tried last; 0 when it is fine.</summary>
         public long DeadUntil { get; set; }
     }
 
-    private sealed class Exchange(RadiusClient owner, CredentialCheck check, int[] order, Action<RadiusResult> done) : IDisposable
+    private sealed class Exchange(RadiusClient owner, string what, Target[] order, Action<RadiusClientTransaction, Exchange> completed) : IDisposable
     {
-        public CredentialCheck Check { get; } = check;
-        public int[] Order { get; } = order;
-        public Action<RadiusResult> Done { get; } = done;
+        /// <summary>For the journal: "'alice'" or "accounting Stop of session …".</summary>
+        public string What { get; } = what;
+        public Target[] Order { get; } = order;
+        /// <summary>A login's Access-Request (not accounting).</summary>
+        public bool Login { get; init; }
+        public Action<RadiusClientTransaction, Exchange> Completed { get; } = completed;
         public RadiusClientTransaction? Transaction { get; set; }
 
         public void Dispose() => owner.Cancel(this);
@@ -71,38 +80,55 @@ internal sealed partial class RadiusClient : IDisposable
     public RadiusClient(RadiusOptions options, TimeProvider time, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(options);
-        _options = options;
         _time = time;
         _logger = logger;
         _policy = new RadiusRetryPolicy { InitialTimeout = options.Timeout, MaxTimeout = options.MaxTimeout, AttemptsPerServer = options.Attempts };
         _nasIp = options.NasIpAddress?.GetAddressBytes() ?? [];
         _nasIdentifier = options.NasIdentifier is null ? [] : Encoding.UTF8.GetBytes(options.NasIdentifier);
-        _servers = new ServerState[options.Servers.Count];
+        var targets = new List<Target>();
         try
         {
-            for (var i = 0; i < _servers.Length; i++)
-            {
-                var endPoint = options.Servers[i].EndPoint;
-                var socket = new Socket(endPoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-                // Connected: the kernel drops datagrams from any other address or port before we see them.
-                socket.Connect(endPoint);
-                _servers[i] = new ServerState(options.Servers[i], socket);
-            }
+            _auth = [.. options.Servers.Select(s => Open(s.EndPoint, s.Secret, targets))];
+            _accounting = options.Accounting is null
+                ? []
+                : [.. options.Servers.Select(s => Open(s.AccountingEndPoint ?? new IPEndPoint(s.EndPoint.Address, 1813), s.Secret, targets))];
         }
         catch
         {
-            foreach (var server in _servers)
+            foreach (var target in targets)
             {
-                server?.Socket.Dispose();
+                target.Socket.Dispose();
             }
             throw;
         }
-        for (var i = 0; i < _servers.Length; i++)
+        foreach (var target in targets)
         {
-            var index = i;
-            _ = Task.Run(() => ReceiveLoopAsync(index), CancellationToken.None);
+            _ = Task.Run(() => ReceiveLoopAsync(target), CancellationToken.None);
         }
     }
+
+    private static Target Open(IPEndPoint endPoint, ConfigSecret secret, List<Target> opened)
+    {
+        var socket = new Socket(endPoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            // Connected: the kernel drops datagrams from any other address or port before we see them.
+            socket.Connect(endPoint);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+        var target = new Target(endPoint, Encoding.UTF8.GetBytes(secret.Password!), socket);
+        opened.Add(target);
+        return target;
+    }
+
+    /// <summary>The NAS identity every request carries (NAS-IP-Address bytes, NAS-Identifier bytes; either may be empty).</summary>
+    public ReadOnlyMemory<byte> NasIpAddress => _nasIp;
+
+    public ReadOnlyMemory<byte> NasIdentifier => _nasIdentifier;
 
     public RadiusCounters Counters
     {
@@ -124,21 +150,59 @@ internal sealed partial class RadiusClient : IDisposable
         ArgumentNullException.ThrowIfNull(check);
         ArgumentNullException.ThrowIfNull(done);
         var calling = Encoding.ASCII.GetBytes(callingStationId);
+        var exchange = Begin($"'{check.UserName}'", _auth,
+            (destination, identifier, authenticator, secret) =>
+                RadiusVerdicts.WriteRequest(destination, identifier, authenticator, secret, check, _nasIp, _nasIdentifier, calling),
+            (transaction, exchange) => OnLoginCompleted(exchange, transaction, check, done));
+        lock (_gate)
+        {
+            _requests++;
+        }
+        return exchange;
+    }
+
+    /// <summary>
+    /// Sends one accounting request to the accounting ports, with the same retransmission and failover as logins.
+    /// <paramref name="write"/> is called again for each server (a new Identifier, and Acct-Delay-Time may have
+    /// grown). <paramref name="done"/> says whether a server answered, and which, once, on another thread.
+    /// </summary>
+    public IDisposable Account(string what, RadiusRequestWriter write, Action<IPEndPoint?> done)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        ArgumentNullException.ThrowIfNull(done);
+        if (_accounting.Length == 0)
+        {
+            throw new InvalidOperationException("RADIUS accounting is off.");
+        }
+        return Begin(what, _accounting, write, (transaction, exchange) =>
+        {
+            IPEndPoint? server = null;
+            if (transaction.Status == RadiusTransactionStatus.Answered)
+            {
+                var target = exchange.Order[transaction.ServerIndex];
+                MarkAlive(target);
+                server = target.EndPoint;
+            }
+            else
+            {
+                MarkDead(exchange.Order[transaction.ServerIndex], null);
+            }
+            _finished.Add(() => done(server));
+        });
+    }
+
+    private Exchange Begin(string what, Target[] targets, RadiusRequestWriter write, Action<RadiusClientTransaction, Exchange> completed)
+    {
         Exchange exchange;
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            exchange = new Exchange(this, check, Order(), done);
-            var slots = exchange.Order.Select(i => _servers[i].Slot).ToArray();
-            var transaction = new RadiusClientTransaction(slots,
-                (destination, identifier, authenticator, secret) =>
-                    RadiusVerdicts.WriteRequest(destination, identifier, authenticator, secret, check, _nasIp, _nasIdentifier, calling),
-                RandomNumberGenerator.Fill, _policy, _time, RunLocked);
+            exchange = new Exchange(this, what, Order(targets), completed) { Login = targets == _auth };
+            var transaction = new RadiusClientTransaction([.. exchange.Order.Select(t => t.Slot)], write, RandomNumberGenerator.Fill, _policy, _time, RunLocked);
             transaction.Send += outgoing => OnSend(exchange, outgoing);
             transaction.Completed += t => OnCompleted(exchange, t);
             exchange.Transaction = transaction;
             _exchanges.Add(exchange);
-            _requests++;
         }
         RunLocked(() => exchange.Transaction!.Start());
         return exchange;
@@ -160,17 +224,17 @@ internal sealed partial class RadiusClient : IDisposable
             _exchanges.Clear();
         }
         _stop.Cancel();
-        foreach (var server in _servers)
+        foreach (var target in _auth.Concat(_accounting))
         {
-            server.Socket.Dispose();
+            target.Socket.Dispose();
         }
     }
 
-    /// <summary>Servers that answered lately first, in the configured order; the others after them.</summary>
-    private int[] Order()
+    /// <summary>Targets that answered lately first, in the configured order; the others after them.</summary>
+    private Target[] Order(Target[] targets)
     {
         var now = _time.GetTimestamp();
-        return [.. Enumerable.Range(0, _servers.Length).OrderBy(i => _servers[i].DeadUntil > now ? 1 : 0).ThenBy(i => i)];
+        return [.. targets.OrderBy(t => t.DeadUntil > now ? 1 : 0).ThenBy(t => Array.IndexOf(targets, t))];
     }
 
     private void Cancel(Exchange exchange)
@@ -187,7 +251,7 @@ internal sealed partial class RadiusClient : IDisposable
     /// <summary>Runs transaction work under the lock, then the callbacks it finished, outside it.</summary>
     private void RunLocked(Action action)
     {
-        List<(Action<RadiusResult> Done, RadiusResult Result)>? finished = null;
+        List<Action>? finished = null;
         lock (_gate)
         {
             if (_disposed)
@@ -201,32 +265,35 @@ internal sealed partial class RadiusClient : IDisposable
                 _finished.Clear();
             }
         }
-        foreach (var (done, result) in finished ?? [])
+        foreach (var done in finished ?? [])
         {
-            done(result);
+            done();
         }
     }
 
     private void OnSend(Exchange exchange, RadiusOutgoing outgoing)
     {
-        var server = _servers[exchange.Order[outgoing.ServerIndex]];
+        var target = exchange.Order[outgoing.ServerIndex];
         if (outgoing.Attempt == 1 && outgoing.ServerIndex > 0)
         {
-            _failovers++;
-            MarkDead(exchange.Order[outgoing.ServerIndex - 1], server.EndPoint);
+            if (exchange.Login)
+            {
+                _failovers++;
+            }
+            MarkDead(exchange.Order[outgoing.ServerIndex - 1], target.EndPoint);
         }
         else if (outgoing.Attempt > 1)
         {
-            LogRetransmit(_logger, server.EndPoint, exchange.Check.UserName, outgoing.Attempt);
+            LogRetransmit(_logger, target.EndPoint, exchange.What, outgoing.Attempt);
         }
         try
         {
-            server.Socket.Send(outgoing.Datagram.Span);
+            target.Socket.Send(outgoing.Datagram.Span);
         }
         catch (SocketException e)
         {
             // An ICMP error from an earlier datagram, or no route: the retry timer goes on and fails over.
-            LogSendFailed(_logger, server.EndPoint, e.SocketErrorCode);
+            LogSendFailed(_logger, target.EndPoint, e.SocketErrorCode);
         }
     }
 
@@ -236,23 +303,24 @@ internal sealed partial class RadiusClient : IDisposable
         {
             return;
         }
-        var index = exchange.Order[transaction.ServerIndex];
-        var server = _servers[index];
+        exchange.Completed(transaction, exchange);
+        transaction.Dispose();
+    }
+
+    private void OnLoginCompleted(Exchange exchange, RadiusClientTransaction transaction, CredentialCheck check, Action<RadiusResult> done)
+    {
+        var target = exchange.Order[transaction.ServerIndex];
         RadiusResult result;
         if (transaction.Status == RadiusTransactionStatus.Answered)
         {
-            if (server.DeadUntil != 0)
-            {
-                server.DeadUntil = 0;
-                LogServerBack(_logger, server.EndPoint);
-            }
+            MarkAlive(target);
             var read = RadiusAccessAnswer.TryRead(transaction.Answer!, transaction.Identifier, transaction.RequestAuthenticator,
-                server.Slot.Secret.Span, exchange.Check.Method, out var answer);
+                target.Slot.Secret.Span, check.Method, out var answer);
             if (answer is null)
             {
                 // The transaction verified its authenticators; what is left is an attribute we cannot use.
                 _refused++;
-                result = new RadiusResult(null, server.EndPoint, $"the answer from {server.EndPoint} is unusable ({read})");
+                result = new RadiusResult(null, target.EndPoint, $"the answer from {target.EndPoint} is unusable ({read})");
             }
             else
             {
@@ -264,43 +332,49 @@ internal sealed partial class RadiusClient : IDisposable
                 {
                     _rejects++;
                 }
-                result = new RadiusResult(answer, server.EndPoint, null);
+                result = new RadiusResult(answer, target.EndPoint, null);
             }
         }
         else
         {
             _noAnswer++;
-            MarkDead(index, null);
+            MarkDead(target, null);
             var refused = transaction.RefusedAnswers > 0 ? $"; {transaction.RefusedAnswers} answer(s) refused ({transaction.LastRefusal})" : "";
-            result = new RadiusResult(null, server.EndPoint,
-                $"no RADIUS server answered ({string.Join(", ", exchange.Order.Select(i => _servers[i].EndPoint))}){refused}");
+            result = new RadiusResult(null, target.EndPoint,
+                $"no RADIUS server answered ({string.Join(", ", exchange.Order.Select(t => t.EndPoint))}){refused}");
         }
-        transaction.Dispose();
-        _finished.Add((exchange.Done, result));
+        _finished.Add(() => done(result));
     }
 
-    private void MarkDead(int index, IPEndPoint? next)
+    private void MarkAlive(Target target)
     {
-        var server = _servers[index];
+        if (target.DeadUntil != 0)
+        {
+            target.DeadUntil = 0;
+            LogServerBack(_logger, target.EndPoint);
+        }
+    }
+
+    private void MarkDead(Target target, IPEndPoint? next)
+    {
         var now = _time.GetTimestamp();
-        var wasAlive = server.DeadUntil <= now;
-        server.DeadUntil = now + (long)(DeadServerHoldDown.TotalSeconds * _time.TimestampFrequency);
+        var wasAlive = target.DeadUntil <= now;
+        target.DeadUntil = now + (long)(DeadServerHoldDown.TotalSeconds * _time.TimestampFrequency);
         if (wasAlive)
         {
-            LogServerDead(_logger, server.EndPoint, next?.ToString() ?? "none left", DeadServerHoldDown.TotalSeconds);
+            LogServerDead(_logger, target.EndPoint, next?.ToString() ?? "none left", DeadServerHoldDown.TotalSeconds);
         }
     }
 
-    private async Task ReceiveLoopAsync(int index)
+    private async Task ReceiveLoopAsync(Target target)
     {
-        var server = _servers[index];
         var buffer = new byte[RadiusWire.MaxPacketLength];
         while (!_stop.IsCancellationRequested)
         {
             int length;
             try
             {
-                length = await server.Socket.ReceiveAsync(buffer, SocketFlags.None, _stop.Token).ConfigureAwait(false);
+                length = await target.Socket.ReceiveAsync(buffer, SocketFlags.None, _stop.Token).ConfigureAwait(false);
             }
             catch (SocketException)
             {
@@ -310,21 +384,21 @@ internal sealed partial class RadiusClient : IDisposable
             {
                 return;
             }
-            RunLocked(() => Deliver(index, buffer.AsSpan(0, length)));
+            RunLocked(() => Deliver(target, buffer.AsSpan(0, length)));
         }
     }
 
-    private void Deliver(int index, ReadOnlySpan<byte> datagram)
+    private void Deliver(Target target, ReadOnlySpan<byte> datagram)
     {
         foreach (var exchange in _exchanges.ToArray())
         {
-            var position = Array.IndexOf(exchange.Order, index);
-            if (exchange.Transaction is { } transaction && transaction.OnDatagram(position, datagram))
+            var position = Array.IndexOf(exchange.Order, target);
+            if (position >= 0 && exchange.Transaction is { } transaction && transaction.OnDatagram(position, datagram))
             {
                 return;
             }
         }
-        _refused++; // late, duplicate, or not verified (a forger's): no login ends on it
+        _refused++; // late, duplicate, or not verified (a forger's): no request ends on it
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "RADIUS server {Server} did not answer; trying it last for {Seconds} s (next: {Next})")]
@@ -333,8 +407,8 @@ internal sealed partial class RadiusClient : IDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "RADIUS server {Server} answers again")]
     private static partial void LogServerBack(ILogger logger, IPEndPoint server);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "RADIUS server {Server}: no answer yet for '{User}', sending attempt {Attempt}")]
-    private static partial void LogRetransmit(ILogger logger, IPEndPoint server, string user, int attempt);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "RADIUS server {Server}: no answer yet for {What}, sending attempt {Attempt}")]
+    private static partial void LogRetransmit(ILogger logger, IPEndPoint server, string what, int attempt);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "RADIUS server {Server}: send failed ({Error})")]
     private static partial void LogSendFailed(ILogger logger, IPEndPoint server, SocketError error);

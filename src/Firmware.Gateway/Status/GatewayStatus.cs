@@ -20,6 +20,8 @@ public sealed record SessionStatus
     public string? Interface { get; init; }
     public string? Mppe { get; init; }
     public string? AuthMethod { get; init; }
+    /// <summary>Server sessions with RADIUS: the Acct-Session-Id its accounting records carry (a Disconnect-Request may name it).</summary>
+    public string? AcctSessionId { get; init; }
     public double UptimeSeconds { get; init; }
     public long BytesSent { get; init; }
     public long BytesReceived { get; init; }

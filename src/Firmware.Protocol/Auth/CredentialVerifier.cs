@@ -53,10 +53,14 @@ public enum CredentialOutcome
 /// <param name="SessionTimeout">The session ends this long after it came up.</param>
 /// <param name="IdleTimeout">The session ends after this long without a data packet either way.</param>
 /// <param name="Classes">RADIUS Class attributes, echoed in accounting.</param>
-public sealed record SessionAuthorization(IPAddress? FramedAddress, TimeSpan? SessionTimeout, TimeSpan? IdleTimeout, IReadOnlyList<byte[]> Classes)
+/// <param name="InterimInterval">Acct-Interim-Interval: send an Interim-Update this often, instead of the configured interval.</param>
+public sealed record SessionAuthorization(IPAddress? FramedAddress, TimeSpan? SessionTimeout, TimeSpan? IdleTimeout, IReadOnlyList<byte[]> Classes, TimeSpan? InterimInterval = null)
 {
     /// <summary>Nothing beyond the login.</summary>
     public static SessionAuthorization None { get; } = new(null, null, null, []);
+
+    /// <summary>A RADIUS server accepted the login (accounting says Acct-Authentic RADIUS, not Local).</summary>
+    public bool FromRadius { get; init; }
 }
 
 /// <summary>A verifier's answer to one <see cref="CredentialCheck"/>.</summary>

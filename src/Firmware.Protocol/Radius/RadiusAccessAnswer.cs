@@ -72,6 +72,9 @@ public sealed class RadiusAccessAnswer
     /// <summary>Idle-Timeout in seconds.</summary>
     public uint? IdleTimeout { get; private init; }
 
+    /// <summary>Acct-Interim-Interval in seconds (RFC 2869 section 5.16).</summary>
+    public uint? InterimInterval { get; private init; }
+
     /// <summary>Every Class attribute, in order, to echo in accounting.</summary>
     public IReadOnlyList<byte[]> Classes { get; private init; } = [];
 
@@ -121,6 +124,7 @@ public sealed class RadiusAccessAnswer
         var accepted = packet.Code == RadiusCode.AccessAccept;
         if (!TryUInt32(packet, RadiusAttributeType.SessionTimeout, out var sessionTimeout)
             || !TryUInt32(packet, RadiusAttributeType.IdleTimeout, out var idleTimeout)
+            || !TryUInt32(packet, RadiusAttributeType.AcctInterimInterval, out var interimInterval)
             || !TryMicrosoftUInt32(packet, MicrosoftAttributeType.MsMppeEncryptionPolicy, out var policy)
             || !TryMicrosoftUInt32(packet, MicrosoftAttributeType.MsMppeEncryptionTypes, out var types))
         {
@@ -211,6 +215,7 @@ public sealed class RadiusAccessAnswer
             FramedIpAddress = framedIp,
             SessionTimeout = sessionTimeout,
             IdleTimeout = idleTimeout,
+            InterimInterval = interimInterval,
             Classes = classes,
             MsChapErrorCode = error?.Error,
             MsChapRetryAllowed = error?.RetryAllowed ?? false,

@@ -142,7 +142,16 @@ public sealed class RadiusClientTransaction : IDisposable
         {
             return false;
         }
-        var verified = RadiusAuthenticator.VerifyResponse(packet, Identifier, _requestAuthenticator, _servers[_server].Secret.Span);
+        if (!Answers((RadiusCode)_packet[0], packet.Code))
+        {
+            RefusedAnswers++;
+            LastRefusal = RadiusVerifyError.UnexpectedCode;
+            return false;
+        }
+        // BlastRADIUS forges Access answers; an Accounting-Response carries nothing to forge, and servers send
+        // it without a Message-Authenticator (RFC 2866 has none), so only Access answers must have one.
+        var verified = RadiusAuthenticator.VerifyResponse(packet, Identifier, _requestAuthenticator, _servers[_server].Secret.Span,
+            requireMessageAuthenticator: packet.Code != RadiusCode.AccountingResponse);
         if (verified != RadiusVerifyError.None)
         {
             RefusedAnswers++;
@@ -187,6 +196,11 @@ public sealed class RadiusClientTransaction : IDisposable
             {
                 throw new InvalidOperationException("The RADIUS request does not fit a packet.");
             }
+            if (RadiusWire.HasComputedRequestAuthenticator((RadiusCode)_packet[0]))
+            {
+                // Signing computed it from the packet: the answer's authenticator is checked against that one.
+                _packet.AsSpan(4, RadiusWire.AuthenticatorLength).CopyTo(_requestAuthenticator);
+            }
             _attempt = 0;
             _timeout = _policy.InitialTimeout;
             Transmit();
@@ -195,6 +209,15 @@ public sealed class RadiusClientTransaction : IDisposable
         _server = _servers.Count - 1;
         Finish(RadiusTransactionStatus.NoServerAnswered);
     }
+
+    /// <summary>The answer codes that belong to a request code (RFC 2865, RFC 2866, RFC 5997 Status-Server).</summary>
+    private static bool Answers(RadiusCode request, RadiusCode answer) => request switch
+    {
+        RadiusCode.AccessRequest => answer is RadiusCode.AccessAccept or RadiusCode.AccessReject or RadiusCode.AccessChallenge,
+        RadiusCode.AccountingRequest => answer == RadiusCode.AccountingResponse,
+        RadiusCode.StatusServer => answer is RadiusCode.AccessAccept or RadiusCode.AccountingResponse,
+        _ => false,
+    };
 
     private void Transmit()
     {

@@ -36,14 +36,60 @@ public enum RadiusAttributeType : byte
     VendorSpecific = 26,
     SessionTimeout = 27,
     IdleTimeout = 28,
+    CalledStationId = 30,
     CallingStationId = 31,
     NasIdentifier = 32,
     ProxyState = 33,
     AcctStatusType = 40,
+    AcctDelayTime = 41,
+    AcctInputOctets = 42,
+    AcctOutputOctets = 43,
     AcctSessionId = 44,
+    AcctAuthentic = 45,
+    AcctSessionTime = 46,
+    AcctInputPackets = 47,
+    AcctOutputPackets = 48,
+    AcctTerminateCause = 49,
+    AcctInputGigawords = 52,
+    AcctOutputGigawords = 53,
     ChapChallenge = 60,
     NasPortType = 61,
     MessageAuthenticator = 80,
+    AcctInterimInterval = 85,
+}
+
+/// <summary>Acct-Status-Type values (RFC 2866 section 5.1, RFC 2869 section 5.1).</summary>
+public enum AcctStatusType : uint
+{
+    Start = 1,
+    Stop = 2,
+    InterimUpdate = 3,
+    AccountingOn = 7,
+    AccountingOff = 8,
+}
+
+/// <summary>Acct-Authentic values (RFC 2866 section 5.6): who authenticated the user.</summary>
+public enum AcctAuthentic : uint
+{
+    Radius = 1,
+    Local = 2,
+}
+
+/// <summary>Acct-Terminate-Cause values (RFC 2866 section 5.10) that a PPTP server has a use for.</summary>
+public enum AcctTerminateCause : uint
+{
+    UserRequest = 1,
+    LostCarrier = 2,
+    LostService = 3,
+    IdleTimeout = 4,
+    SessionTimeout = 5,
+    AdminReset = 6,
+    AdminReboot = 7,
+    PortError = 8,
+    NasError = 9,
+    NasRequest = 10,
+    ServiceUnavailable = 15,
+    UserError = 17,
 }
 
 /// <summary>Microsoft vendor-specific attribute types (vendor 311), RFC 2548 section 2.</summary>

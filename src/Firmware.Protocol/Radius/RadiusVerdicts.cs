@@ -16,6 +16,9 @@ public static class RadiusVerdicts
     /// <summary>How much of a server's Reply-Message goes into a verdict's reason (our log line).</summary>
     private const int MaxReplyInReason = 200;
 
+    /// <summary>The shortest Acct-Interim-Interval taken from a server (RFC 2869 section 5.16: it MUST NOT be below 60).</summary>
+    public const uint MinInterimSeconds = 60;
+
     /// <summary>The methods a RADIUS server can check (all four PPP login methods).</summary>
     public static bool CanCheck(AuthMethod method) => method is AuthMethod.Pap or AuthMethod.ChapMd5 or AuthMethod.MsChapV1 or AuthMethod.MsChapV2;
 
@@ -95,7 +98,12 @@ public static class RadiusVerdicts
             FramedAddress(answer.FramedIpAddress),
             answer.SessionTimeout is > 0 and var session ? TimeSpan.FromSeconds(session) : null,
             answer.IdleTimeout is > 0 and var idle ? TimeSpan.FromSeconds(idle) : null,
-            answer.Classes);
+            answer.Classes,
+            // RFC 2869 section 5.16: never more often than once a minute, whatever the server says.
+            answer.InterimInterval is > 0 and var interim ? TimeSpan.FromSeconds(Math.Max(interim, MinInterimSeconds)) : null)
+        {
+            FromRadius = true,
+        };
         return CredentialVerdict.Accept(name, $"{method}: user '{name}' accepted by RADIUS {server}{said}.", keys, authenticatorResponse, authorization);
     }
 

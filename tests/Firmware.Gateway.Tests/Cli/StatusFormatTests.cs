@@ -26,6 +26,24 @@ public sealed class StatusFormatTests
     }
 
     [Fact]
+    public void The_text_status_has_an_accounting_line_only_when_accounting_is_on()
+    {
+        var counters = new Dictionary<string, long>(StringComparer.Ordinal)
+        {
+            ["radiusAccountingSent"] = 7,
+            ["radiusAccountingAnswered"] = 5,
+            ["radiusAccountingRetried"] = 3,
+            ["radiusAccountingPending"] = 2,
+            ["radiusAccountingDropped"] = 1,
+        };
+        var with = StatusCommand.Format(new GatewayStatus { Version = "test", StartedAt = DateTimeOffset.UnixEpoch, Counters = counters }).Split('\n');
+        var without = StatusCommand.Format(new GatewayStatus { Version = "test", StartedAt = DateTimeOffset.UnixEpoch }).Split('\n');
+
+        Assert.Contains("radius accounting: 7 records, 5 taken, 2 waiting, 3 retries, 1 dropped", with);
+        Assert.DoesNotContain(without, l => l.StartsWith("radius accounting:", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void The_text_status_lists_every_service_wide_drop_above_zero_and_the_data_paths_counters()
     {
         var status = new GatewayStatus

@@ -106,4 +106,32 @@ public sealed class ConfigRadiusTests
         Assert.Contains("RADIUS does not check chap", Single(result, "server", ConfigSeverity.Warning).Message, StringComparison.Ordinal);
         Assert.Equal([AuthMethod.MsChapV2], result.Config!.Server!.Radius!.Methods);
     }
+
+    [Fact]
+    public void Accounting_is_on_by_default_to_each_servers_accounting_port_and_can_be_turned_off()
+    {
+        var result = Load(Server("""{ "servers": [ { "address": "192.0.2.5", "secret": "a" }, { "address": "192.0.2.6", "accountingPort": 11813, "secret": "b" } ] }"""));
+        var radius = result.Config!.Server!.Radius!;
+
+        Assert.NotNull(radius.Accounting);
+        Assert.Null(radius.Accounting.InterimInterval); // only when an Access-Accept asks
+        Assert.Equal(new IPEndPoint(IPAddress.Parse("192.0.2.5"), 1813), radius.Servers[0].AccountingEndPoint);
+        Assert.Equal(new IPEndPoint(IPAddress.Parse("192.0.2.6"), 11813), radius.Servers[1].AccountingEndPoint);
+
+        var off = Load(Server("""{ "servers": [ { "address": "192.0.2.5", "secret": "a" } ], "accounting": { "enabled": false } }"""));
+        Assert.True(off.Accepted, string.Join("\n", off.Diagnostics));
+        Assert.Null(off.Config!.Server!.Radius!.Accounting);
+    }
+
+    [Theory]
+    [InlineData(600, false)]
+    [InlineData(30, true)]
+    public void An_interim_interval_binds_and_one_under_a_minute_is_a_warning(int seconds, bool warned)
+    {
+        var result = Load(Server($$"""{ "servers": [ { "address": "192.0.2.5", "secret": "a" } ], "accounting": { "interimIntervalSeconds": {{seconds}} } }"""));
+
+        Assert.True(result.Accepted, string.Join("\n", result.Diagnostics));
+        Assert.Equal(TimeSpan.FromSeconds(seconds), result.Config!.Server!.Radius!.Accounting!.InterimInterval);
+        Assert.Equal(warned, result.Diagnostics.Any(d => d.Path == "server.radius.accounting.interimIntervalSeconds" && d.Severity == ConfigSeverity.Warning));
+    }
 }

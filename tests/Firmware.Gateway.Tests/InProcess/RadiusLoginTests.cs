@@ -15,11 +15,11 @@ namespace Firmware.Gateway.Tests.InProcess;
 [Trait("Category", "Integration")]
 public sealed class RadiusLoginTests(ITestOutputHelper output)
 {
-    private const string RadiusPassword = "radius-password";
+    internal const string RadiusPassword = "radius-password";
     private static readonly IPAddress FramedAddress = IPAddress.Parse("10.77.0.99");
     private static readonly TimeSpan PacketTimeout = TimeSpan.FromMilliseconds(GatewayPair.Timeout);
 
-    private const string Users = """
+    internal const string Users = """
         demo	Cleartext-Password := "radius-password"
         	Framed-IP-Address = 10.77.0.99,
         	Class = "branch-7"
@@ -143,20 +143,20 @@ public sealed class RadiusLoginTests(ITestOutputHelper output)
         Assert.NotEqual(ClientPhase.Up, pair.ClientRuntime.Phase);
     }
 
-    private static void Ping(GatewayPair pair)
+    internal static void Ping(GatewayPair pair, ushort sequence = 1)
     {
         var negotiated = pair.ClientSession.Negotiated!;
-        var request = IpPackets.Echo(negotiated.LocalAddress!, negotiated.PeerAddress!, type: 8, identifier: 9, sequence: 1);
+        var request = IpPackets.Echo(negotiated.LocalAddress!, negotiated.PeerAddress!, type: 8, identifier: 9, sequence: sequence);
         Assert.True(pair.ClientTunDevice.InjectFromKernel(request));
         Assert.True(pair.ServerTunDevice.TryTakeDelivered(PacketTimeout, out var arrived), "the echo request reached the server's TUN");
         Assert.Equal(request, arrived);
-        var reply = IpPackets.Echo(negotiated.PeerAddress!, negotiated.LocalAddress!, type: 0, identifier: 9, sequence: 1);
+        var reply = IpPackets.Echo(negotiated.PeerAddress!, negotiated.LocalAddress!, type: 0, identifier: 9, sequence: sequence);
         Assert.True(pair.ServerTunDevice.InjectFromKernel(reply));
         Assert.True(pair.ClientTunDevice.TryTakeDelivered(PacketTimeout, out var answered), "the echo reply reached the client's TUN");
         Assert.Equal(reply, answered);
     }
 
-    private static Action<JsonObject> Password(string password) => client => client["password"] = password;
+    internal static Action<JsonObject> Password(string password) => client => client["password"] = password;
 
     private static void Methods(JsonObject section, string method, bool mppeRequired)
     {
@@ -164,12 +164,18 @@ public sealed class RadiusLoginTests(ITestOutputHelper output)
         section["mppe"] = new JsonObject { ["required"] = mppeRequired };
     }
 
-    private static Action<JsonObject> Radius(params IPEndPoint[] servers) => server =>
+    internal static Action<JsonObject> Radius(params IPEndPoint[] servers) => server =>
     {
         var list = new JsonArray();
         foreach (var endPoint in servers)
         {
-            list.Add(new JsonObject { ["address"] = endPoint.Address.ToString(), ["port"] = endPoint.Port, ["secret"] = FreeRadiusServer.DefaultSecret });
+            list.Add(new JsonObject
+            {
+                ["address"] = endPoint.Address.ToString(),
+                ["port"] = endPoint.Port,
+                ["accountingPort"] = endPoint.Port + 1, // FreeRadiusServer's convention
+                ["secret"] = FreeRadiusServer.DefaultSecret,
+            });
         }
         server["radius"] = new JsonObject { ["servers"] = list, ["timeoutSeconds"] = 1, ["attempts"] = 2 };
     };

@@ -25,6 +25,11 @@ internal sealed class FreeRadiusServer : IDisposable
         		ipaddr = 127.0.0.1
         		port = @PORT@
         	}
+        	listen {
+        		type = acct
+        		ipaddr = 127.0.0.1
+        		port = @ACCTPORT@
+        	}
         	authorize {
         		chap
         		mschap
@@ -42,6 +47,12 @@ internal sealed class FreeRadiusServer : IDisposable
         			mschap
         		}
         	}
+        	preacct {
+        		preprocess
+        	}
+        	accounting {
+        		pptp_detail
+        	}
         	post-auth {
         @SIGN@		update reply {
         @SIGN@			&Message-Authenticator := 0x00
@@ -53,6 +64,16 @@ internal sealed class FreeRadiusServer : IDisposable
         @SIGN@			}
         		}
         	}
+        }
+        """;
+
+    /// <summary>Every accounting request, as FreeRADIUS decoded it, into one file of the test's own.</summary>
+    private const string DetailModule = """
+        detail pptp_detail {
+        	filename = @DETAIL@
+        	escape_filenames = no
+        	permissions = 0600
+        	header = "%t"
         }
         """;
 
@@ -79,6 +100,44 @@ internal sealed class FreeRadiusServer : IDisposable
     /// <summary>The UDP port it listens on, at 127.0.0.1.</summary>
     public int Port { get; }
 
+    /// <summary>Its accounting port: always <see cref="Port"/> + 1, so a test can name it for any server, dead or alive.</summary>
+    public int AccountingPort => Port + 1;
+
+    /// <summary>
+    /// The accounting requests FreeRADIUS has written to its detail file so far, oldest first: each as its
+    /// attributes (name to value, as FreeRADIUS prints them: numbers and names unquoted, strings without quotes).
+    /// </summary>
+    public IReadOnlyList<IReadOnlyDictionary<string, string>> AccountingRecords()
+    {
+        var file = Path.Combine(_raddb.FullName, "detail");
+        if (!File.Exists(file))
+        {
+            return [];
+        }
+        var records = new List<IReadOnlyDictionary<string, string>>();
+        Dictionary<string, string>? record = null;
+        foreach (var line in File.ReadAllLines(file))
+        {
+            if (line.Length == 0)
+            {
+                record = null;
+                continue;
+            }
+            if (!line.StartsWith('\t'))
+            {
+                record = new Dictionary<string, string>(StringComparer.Ordinal); // the "%t" header starts one
+                records.Add(record);
+                continue;
+            }
+            var equals = line.IndexOf(" = ", StringComparison.Ordinal);
+            if (record is not null && equals > 0)
+            {
+                record[line[1..equals]] = line[(equals + 3)..].Trim('"');
+            }
+        }
+        return records;
+    }
+
     public IPEndPoint EndPoint => new(IPAddress.Loopback, Port);
 
     /// <summary>What freeradius -X printed so far (every request and reply, decoded).</summary>
@@ -91,7 +150,7 @@ internal sealed class FreeRadiusServer : IDisposable
     public static FreeRadiusServer Start(string users, ITestOutputHelper output, string secret = DefaultSecret, bool messageAuthenticator = true)
     {
         var raddb = Directory.CreateTempSubdirectory("pptp-freeradius-");
-        var port = FreeUdpPort();
+        var port = FreeUdpPortPair();
         BackgroundProcess? process = null;
         try
         {
@@ -107,6 +166,23 @@ internal sealed class FreeRadiusServer : IDisposable
             process?.Dispose();
             raddb.Delete(recursive: true);
             throw;
+        }
+    }
+
+    /// <summary>A UDP port on 127.0.0.1 whose next port is free too: authentication and accounting.</summary>
+    private static int FreeUdpPortPair()
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var port = FreeUdpPort();
+            try
+            {
+                using var next = new UdpClient(new IPEndPoint(IPAddress.Loopback, port + 1));
+                return port;
+            }
+            catch (SocketException) when (attempt < 20)
+            {
+            }
         }
     }
 
@@ -141,7 +217,10 @@ internal sealed class FreeRadiusServer : IDisposable
         File.WriteAllLines(radiusd, lines);
         File.WriteAllText(Path.Combine(directory, "sites-enabled", "pptp-gateway-test"), Site
             .Replace("@PORT@", port.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
+            .Replace("@ACCTPORT@", (port + 1).ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
             .Replace("@SIGN@", messageAuthenticator ? "" : "#", StringComparison.Ordinal) + "\n");
+        File.WriteAllText(Path.Combine(directory, "mods-enabled", "pptp_detail"),
+            DetailModule.Replace("@DETAIL@", Path.Combine(directory, "detail"), StringComparison.Ordinal) + "\n");
         File.WriteAllText(Path.Combine(directory, "clients.conf"), Clients.Replace("@SECRET@", secret, StringComparison.Ordinal) + "\n");
         File.WriteAllText(Path.Combine(directory, "mods-config", "files", "authorize"), users + "\n");
     }
