@@ -190,7 +190,8 @@ internal sealed partial class GatewayService : IAsyncDisposable
         ServerInterfaceError = null;
         if (_server is not null)
         {
-            _server.CloseAll("server stopping");
+            // The service stopping, or a config change turning the server off (an administrator's doing).
+            _server.CloseAll(_stopping ? "service stopping" : "server stopping", _stopping ? SessionEndCause.ServiceStop : SessionEndCause.AdminReset);
             await _server.DisposeAsync().ConfigureAwait(false);
             _server = null;
         }
@@ -682,7 +683,8 @@ internal sealed partial class GatewayService : IAsyncDisposable
         _serverRetry?.Dispose();
         var clients = Clients.Select(c => c.Name).ToList();
         var stops = clients.Select(StopClientAsync).Append(StopServerAsync());
-        await Task.WhenAll(stops).WaitAsync(TimeSpan.FromSeconds(3)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        // Sessions get 3 s to say goodbye, then RADIUS accounting up to 3 s to deliver their Stop records.
+        await Task.WhenAll(stops).WaitAsync(TimeSpan.FromSeconds(6)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         StopForwarding();
         if (_control is not null)
         {

@@ -167,11 +167,11 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IControlChanne
     }
 
     /// <summary>Closes every control connection, and every call with it.</summary>
-    public void CloseAll(string reason)
+    public void CloseAll(string reason, SessionEndCause cause)
     {
         foreach (var channel in Channels)
         {
-            channel.RequestClose(reason);
+            channel.RequestClose(reason, cause);
         }
     }
 

@@ -132,15 +132,18 @@ internal sealed class GatewayPair : IAsyncDisposable
     }
 
     /// <summary>Stops the client, then the server (each sends its peer Stop-Control-Connection).</summary>
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync() => StopAsync(serverFirst: false);
+
+    /// <summary>Stops both, the server first: its sessions end because the service stops, not because the client went.</summary>
+    public async ValueTask StopAsync(bool serverFirst)
     {
         if (_disposed)
         {
             return;
         }
         _disposed = true;
-        await ClientGateway.DisposeAsync();
-        await ServerGateway.DisposeAsync();
+        await (serverFirst ? ServerGateway : ClientGateway).DisposeAsync();
+        await (serverFirst ? ClientGateway : ServerGateway).DisposeAsync();
         _output.WriteLine("---- server log ----\n" + _serverLog + "---- client log ----\n" + _clientLog);
         _directory.Dispose();
     }

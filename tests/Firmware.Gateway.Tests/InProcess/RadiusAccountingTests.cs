@@ -66,6 +66,7 @@ public sealed class RadiusAccountingTests(ITestOutputHelper output)
     [Theory]
     [InlineData("brief", "Session-Timeout")]
     [InlineData("demo", "Admin-Reset")]
+    [InlineData("demo", "Admin-Reboot")]
     public async Task The_stop_says_why_the_session_ended(string user, string cause)
     {
         using var radius = FreeRadiusServer.Start(RadiusLoginTests.Users, output);
@@ -79,6 +80,11 @@ public sealed class RadiusAccountingTests(ITestOutputHelper output)
         if (cause == "Admin-Reset")
         {
             pair.ServerSession.RequestClose("test: closed by the administrator");
+        }
+        else if (cause == "Admin-Reboot")
+        {
+            // The service stops: its sessions' Stops leave before the RADIUS client closes.
+            await pair.StopAsync(serverFirst: true);
         }
 
         var stop = WaitForRecord(radius, id, "Stop");
