@@ -65,6 +65,7 @@ public sealed class RadiusAccountingTests(ITestOutputHelper output)
 
     [Theory]
     [InlineData("brief", "Session-Timeout")]
+    [InlineData("quiet", "Idle-Timeout")]
     [InlineData("demo", "Admin-Reset")]
     [InlineData("demo", "Admin-Reboot")]
     public async Task The_stop_says_why_the_session_ended(string user, string cause)

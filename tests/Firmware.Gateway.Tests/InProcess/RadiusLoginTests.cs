@@ -25,6 +25,8 @@ public sealed class RadiusLoginTests(ITestOutputHelper output)
         	Class = "branch-7"
         brief	Cleartext-Password := "radius-password"
         	Session-Timeout = 2
+        quiet	Cleartext-Password := "radius-password"
+        	Idle-Timeout = 2
         """;
 
     [Fact]
