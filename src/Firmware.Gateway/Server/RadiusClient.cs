@@ -35,6 +35,9 @@ internal sealed partial class RadiusClient : IAccountingTransport, IDisposable
     /// <summary>A server that did not answer goes to the back of the order this long.</summary>
     public static readonly TimeSpan DeadServerHoldDown = TimeSpan.FromSeconds(60);
 
+    /// <summary>How often a server at the back is asked with Status-Server (RFC 5997) whether it is back.</summary>
+    public static readonly TimeSpan ProbeInterval = TimeSpan.FromSeconds(10);
+
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
@@ -43,6 +46,8 @@ internal sealed partial class RadiusClient : IAccountingTransport, IDisposable
     private readonly List<Exchange> _exchanges = [];
     private readonly List<Action> _finished = [];
     private readonly RadiusRetryPolicy _policy;
+    private readonly RadiusRetryPolicy _probePolicy;
+    private readonly ITimer _probes;
     private readonly byte[] _nasIp;
     private readonly byte[] _nasIdentifier;
     private readonly CancellationTokenSource _stop = new();
@@ -62,6 +67,8 @@ internal sealed partial class RadiusClient : IAccountingTransport, IDisposable
         public Socket Socket { get; } = socket;
         /// <summary>Monotonic timestamp until which this target is tried last; 0 when it is fine.</summary>
         public long DeadUntil { get; set; }
+        /// <summary>A Status-Server to it is outstanding.</summary>
+        public bool Probing { get; set; }
     }
 
     private sealed class Exchange(RadiusClient owner, string what, Target[] order, Action<RadiusClientTransaction, Exchange> completed) : IDisposable
@@ -83,6 +90,7 @@ internal sealed partial class RadiusClient : IAccountingTransport, IDisposable
         _time = time;
         _logger = logger;
         _policy = new RadiusRetryPolicy { InitialTimeout = options.Timeout, MaxTimeout = options.MaxTimeout, AttemptsPerServer = options.Attempts };
+        _probePolicy = _policy with { AttemptsPerServer = 1 };
         _nasIp = options.NasIpAddress?.GetAddressBytes() ?? [];
         _nasIdentifier = options.NasIdentifier is null ? [] : Encoding.UTF8.GetBytes(options.NasIdentifier);
         var targets = new List<Target>();
@@ -105,6 +113,7 @@ internal sealed partial class RadiusClient : IAccountingTransport, IDisposable
         {
             _ = Task.Run(() => ReceiveLoopAsync(target), CancellationToken.None);
         }
+        _probes = time.CreateTimer(_ => Probe(), null, ProbeInterval, ProbeInterval);
     }
 
     private static Target Open(IPEndPoint endPoint, ConfigSecret secret, List<Target> opened)
@@ -150,7 +159,7 @@ internal sealed partial class RadiusClient : IAccountingTransport, IDisposable
         ArgumentNullException.ThrowIfNull(check);
         ArgumentNullException.ThrowIfNull(done);
         var calling = Encoding.ASCII.GetBytes(callingStationId);
-        var exchange = Begin($"'{check.UserName}'", _auth,
+        var exchange = Begin($"'{check.UserName}'", _auth, _policy,
             (destination, identifier, authenticator, secret) =>
                 RadiusVerdicts.WriteRequest(destination, identifier, authenticator, secret, check, _nasIp, _nasIdentifier, calling),
             (transaction, exchange) => OnLoginCompleted(exchange, transaction, check, done));
@@ -174,7 +183,7 @@ internal sealed partial class RadiusClient : IAccountingTransport, IDisposable
         {
             throw new InvalidOperationException("RADIUS accounting is off.");
         }
-        return Begin(what, _accounting, write, (transaction, exchange) =>
+        return Begin(what, _accounting, _policy, write, (transaction, exchange) =>
         {
             IPEndPoint? server = null;
             if (transaction.Status == RadiusTransactionStatus.Answered)
@@ -191,14 +200,60 @@ internal sealed partial class RadiusClient : IAccountingTransport, IDisposable
         });
     }
 
-    private Exchange Begin(string what, Target[] targets, RadiusRequestWriter write, Action<RadiusClientTransaction, Exchange> completed)
+    /// <summary>
+    /// Every server at the back of the order gets one Status-Server at a time: an answer brings it to the front
+    /// before a login has to find out, silence keeps it at the back (so logins keep not waiting for it).
+    /// </summary>
+    private void Probe()
+    {
+        List<Target> dead;
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+            var now = _time.GetTimestamp();
+            dead = [.. _auth.Concat(_accounting).Where(t => t.DeadUntil > now && !t.Probing)];
+            foreach (var target in dead)
+            {
+                target.Probing = true;
+            }
+        }
+        foreach (var target in dead)
+        {
+            try
+            {
+                Begin($"Status-Server", [target], _probePolicy,
+                    (destination, identifier, authenticator, secret) => RadiusStatusServer.Write(destination, identifier, authenticator, secret, _nasIp, _nasIdentifier),
+                    (transaction, _) =>
+                    {
+                        target.Probing = false;
+                        if (transaction.Status == RadiusTransactionStatus.Answered)
+                        {
+                            MarkAlive(target);
+                        }
+                        else
+                        {
+                            MarkDead(target, null);
+                        }
+                    });
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+        }
+    }
+
+    private Exchange Begin(string what, Target[] targets, RadiusRetryPolicy policy, RadiusRequestWriter write, Action<RadiusClientTransaction, Exchange> completed)
     {
         Exchange exchange;
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             exchange = new Exchange(this, what, Order(targets), completed) { Login = targets == _auth };
-            var transaction = new RadiusClientTransaction([.. exchange.Order.Select(t => t.Slot)], write, RandomNumberGenerator.Fill, _policy, _time, RunLocked);
+            var transaction = new RadiusClientTransaction([.. exchange.Order.Select(t => t.Slot)], write, RandomNumberGenerator.Fill, policy, _time, RunLocked);
             transaction.Send += outgoing => OnSend(exchange, outgoing);
             transaction.Completed += t => OnCompleted(exchange, t);
             exchange.Transaction = transaction;
@@ -217,6 +272,7 @@ internal sealed partial class RadiusClient : IAccountingTransport, IDisposable
                 return;
             }
             _disposed = true;
+            _probes.Dispose();
             foreach (var exchange in _exchanges.ToList())
             {
                 exchange.Transaction?.Dispose();

@@ -143,3 +143,29 @@ public static class RadiusAccountingRequest
         writer.Add(type, bytes[..length]);
     }
 }
+
+/// <summary>
+/// Status-Server (RFC 5997): a probe a server answers without doing any work (Access-Accept on its
+/// authentication port, Accounting-Response on its accounting port). It must carry a Message-Authenticator,
+/// which is all that makes it verifiable, and names the NAS like every request.
+/// </summary>
+public static class RadiusStatusServer
+{
+    /// <summary>Writes and signs the probe; returns its length, or -1 if it does not fit.</summary>
+    public static int Write(Span<byte> destination, byte identifier, ReadOnlySpan<byte> requestAuthenticator, ReadOnlySpan<byte> secret,
+        ReadOnlySpan<byte> nasIpAddress, ReadOnlySpan<byte> nasIdentifier)
+    {
+        var writer = new RadiusPacketWriter(destination, RadiusCode.StatusServer, identifier, requestAuthenticator);
+        if (!nasIpAddress.IsEmpty)
+        {
+            writer.Add(RadiusAttributeType.NasIpAddress, nasIpAddress);
+        }
+        if (!nasIdentifier.IsEmpty)
+        {
+            writer.Add(RadiusAttributeType.NasIdentifier, nasIdentifier);
+        }
+        writer.AddMessageAuthenticator();
+        var length = writer.Finish();
+        return length < 0 || !RadiusAuthenticator.Sign(destination[..length], secret) ? -1 : length;
+    }
+}

@@ -148,10 +148,12 @@ public sealed class RadiusClientTransaction : IDisposable
             LastRefusal = RadiusVerifyError.UnexpectedCode;
             return false;
         }
-        // BlastRADIUS forges Access answers; an Accounting-Response carries nothing to forge, and servers send
-        // it without a Message-Authenticator (RFC 2866 has none), so only Access answers must have one.
+        // BlastRADIUS forges an answer to an Access-Request by an MD5 collision over attributes the attacker put
+        // in that request; only those answers must have a Message-Authenticator. An Accounting-Response (RFC 2866
+        // has none) and an answer to Status-Server (FreeRADIUS 3.2.1 sends none) still need the right Response
+        // Authenticator, and there is no attacker's text in the requests to collide with.
         var verified = RadiusAuthenticator.VerifyResponse(packet, Identifier, _requestAuthenticator, _servers[_server].Secret.Span,
-            requireMessageAuthenticator: packet.Code != RadiusCode.AccountingResponse);
+            requireMessageAuthenticator: (RadiusCode)_packet[0] == RadiusCode.AccessRequest);
         if (verified != RadiusVerifyError.None)
         {
             RefusedAnswers++;

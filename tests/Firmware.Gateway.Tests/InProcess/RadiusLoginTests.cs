@@ -93,6 +93,27 @@ public sealed class RadiusLoginTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_server_that_comes_back_is_found_by_status_server_before_a_login_needs_it()
+    {
+        using var second = FreeRadiusServer.Start(Users, output);
+        var port = FreeRadiusServer.FreeUdpPortPair();
+        var primary = new IPEndPoint(IPAddress.Loopback, port);
+        await using var pair = GatewayPair.StartUp(output, Password(RadiusPassword), Radius(primary, second.EndPoint));
+        Assert.Contains($"RADIUS server {primary} did not answer", pair.ServerLog, StringComparison.Ordinal);
+
+        // The primary comes up; no login happens, yet a Status-Server finds it within a probe interval.
+        using var first = FreeRadiusServer.Start(Users, output, port: port);
+        GatewayPair.WaitUntil(() => pair.ServerLog.Contains($"RADIUS server {primary} answers again", StringComparison.Ordinal), "the Status-Server answer");
+        Assert.Contains("Status-Server", first.Output, StringComparison.Ordinal);
+
+        // The next login goes to the primary at once: no second failover.
+        pair.ServerSession.RequestClose("test: log in again");
+        GatewayPair.WaitUntil(() => pair.ServerGateway.RadiusCounters!.Value.Accepts == 2, "the second login");
+        Assert.Equal(1, pair.ServerGateway.RadiusCounters!.Value.Failovers);
+        GatewayPair.WaitUntil(() => first.Output.Contains("Access-Request", StringComparison.Ordinal), "the primary's Access-Request");
+    }
+
+    [Fact]
     public async Task Session_timeout_from_freeradius_ends_the_session()
     {
         using var radius = FreeRadiusServer.Start(Users, output);

@@ -147,17 +147,17 @@ internal sealed class FreeRadiusServer : IDisposable
     /// Starts a server whose users file is <paramref name="users"/> (FreeRADIUS syntax). Without
     /// <paramref name="messageAuthenticator"/> its answers carry none, as Debian 12's FreeRADIUS sends them by default.
     /// </summary>
-    public static FreeRadiusServer Start(string users, ITestOutputHelper output, string secret = DefaultSecret, bool messageAuthenticator = true)
+    public static FreeRadiusServer Start(string users, ITestOutputHelper output, string secret = DefaultSecret, bool messageAuthenticator = true, int? port = null)
     {
         var raddb = Directory.CreateTempSubdirectory("pptp-freeradius-");
-        var port = FreeUdpPortPair();
+        port ??= FreeUdpPortPair();
         BackgroundProcess? process = null;
         try
         {
-            WriteRaddb(raddb.FullName, port, secret, users, messageAuthenticator);
+            WriteRaddb(raddb.FullName, port.Value, secret, users, messageAuthenticator);
             process = BackgroundProcess.Start("freeradius", ["freeradius", "-X", "-d", raddb.FullName]);
             process.WaitFor(l => l.Contains("Ready to process requests", StringComparison.Ordinal), "\"Ready to process requests\"", Deadline);
-            return new FreeRadiusServer(raddb, process, port, output);
+            return new FreeRadiusServer(raddb, process, port.Value, output);
         }
         catch
         {
@@ -170,7 +170,7 @@ internal sealed class FreeRadiusServer : IDisposable
     }
 
     /// <summary>A UDP port on 127.0.0.1 whose next port is free too: authentication and accounting.</summary>
-    private static int FreeUdpPortPair()
+    public static int FreeUdpPortPair()
     {
         for (var attempt = 0; ; attempt++)
         {

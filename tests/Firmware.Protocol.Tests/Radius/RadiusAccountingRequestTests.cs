@@ -145,3 +145,37 @@ public sealed class RadiusAccountingRequestTests
         return buffer[..length];
     }
 }
+
+/// <summary>Status-Server (RFC 5997): signed by its Message-Authenticator, answered by Access-Accept or Accounting-Response.</summary>
+public sealed class RadiusStatusServerTests
+{
+    private static readonly byte[] Secret = "probe-secret"u8.ToArray();
+
+    [Fact]
+    public void A_probe_verifies_by_its_message_authenticator_and_an_access_accept_or_accounting_response_answers_it()
+    {
+        var buffer = new byte[RadiusWire.MaxPacketLength];
+        var authenticator = Enumerable.Range(1, 16).Select(i => (byte)i).ToArray();
+        var length = RadiusStatusServer.Write(buffer, 7, authenticator, Secret, [], "gw"u8);
+        Assert.True(RadiusPacket.TryParse(buffer.AsSpan(0, length), out var probe, out _));
+        Assert.Equal(RadiusCode.StatusServer, probe.Code);
+        Assert.Equal(RadiusVerifyError.None, RadiusAuthenticator.VerifyRequest(probe, Secret));
+        Assert.Equal(RadiusVerifyError.BadMessageAuthenticator, RadiusAuthenticator.VerifyRequest(probe, "other"u8));
+
+        foreach (var (code, taken) in new[] { (RadiusCode.AccessAccept, true), (RadiusCode.AccountingResponse, true), (RadiusCode.AccessReject, false) })
+        {
+            var slot = new RadiusServerSlot(Secret, new RadiusIdentifierPool());
+            byte[]? sent = null;
+            using var transaction = new RadiusClientTransaction([slot],
+                (d, id, auth, secret) => RadiusStatusServer.Write(d, id, auth, secret, [], "gw"u8), d => d.Fill(3), new RadiusRetryPolicy(), new FakeTimeProvider());
+            transaction.Send += o => sent = o.Datagram.ToArray();
+            transaction.Start();
+            var answer = new byte[64];
+            // FreeRADIUS 3.2.1 answers without a Message-Authenticator: the Response Authenticator is enough here.
+            var writer = new RadiusPacketWriter(answer, code, sent![1], default);
+            var answerLength = writer.Finish();
+            Assert.True(RadiusAuthenticator.Sign(answer.AsSpan(0, answerLength), Secret, sent.AsSpan(4, 16)));
+            Assert.Equal(taken, transaction.OnDatagram(0, answer.AsSpan(0, answerLength)));
+        }
+    }
+}
