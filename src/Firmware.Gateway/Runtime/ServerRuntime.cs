@@ -63,6 +63,8 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IControlChanne
     private sealed class SessionInfo(LockoutVerifier verifier)
     {
         public LockoutVerifier Verifier { get; } = verifier;
+        /// <summary>Unique per session (RADIUS Acct-Session-Id; Disconnect and CoA requests name sessions by it).</summary>
+        public string AcctSessionId { get; } = NextAcctSessionId();
         /// <summary>Session-Timeout and Idle-Timeout from RADIUS; disposed with the session.</summary>
         public ITimer? Limit { get; set; }
         public IPAddress? Address { get; set; }
@@ -97,6 +99,7 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IControlChanne
         }
         _refusalLog = new LogThrottle(context.Time, linesPerInterval: 5, TimeSpan.FromSeconds(10));
         _dhcpInform = DhcpInformAnswerer.For(options, context.Pool);
+        StartDynamicAuthorization(options);
     }
 
     private readonly RadiusClient? _radius;
@@ -696,6 +699,7 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IControlChanne
             running = [.. _running];
         }
         await Task.WhenAll(running).WaitAsync(TimeSpan.FromSeconds(3)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _dynamicAuthorization?.Dispose();
         _radius?.Dispose();
         _stop.Dispose();
     }
