@@ -115,9 +115,12 @@ public sealed class ConfigDynamicAuthorizationTests
     [Fact]
     public void A_client_secret_never_reaches_a_message()
     {
-        var result = Load(Server("""{ "clients": [ { "address": "192.0.2.5", "secret": 98765 } ] }"""));
+        // Too long: refused, and the refusal does not quote it (it would quote any other string key's value).
+        var secret = "secret-" + new string('x', 130);
+        var result = Load(Server($$"""{ "clients": [ { "address": "192.0.2.5", "secret": "{{secret}}" } ] }"""));
 
         Assert.False(result.Accepted);
-        Assert.DoesNotContain(result.Diagnostics, d => d.Message.Contains("98765", StringComparison.Ordinal));
+        _ = Single(result, "server.radius.dynamicAuthorization.clients[0].secret");
+        Assert.DoesNotContain(result.Diagnostics, d => d.Message.Contains("secret-x", StringComparison.Ordinal));
     }
 }
