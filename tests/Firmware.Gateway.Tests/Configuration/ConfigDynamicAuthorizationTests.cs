@@ -113,14 +113,18 @@ public sealed class ConfigDynamicAuthorizationTests
     }
 
     [Fact]
-    public void A_client_secret_never_reaches_a_message()
+    public void A_client_secret_is_a_secret_any_characters_and_never_in_a_message()
     {
-        // Too long: refused, and the refusal does not quote it (it would quote any other string key's value).
+        // Names refuse control characters; a secret is whatever the RADIUS server has, so it may hold them.
+        var odd = Load(Server("""{ "clients": [ { "address": "192.0.2.5", "secret": "bell\u0007tab\t" } ] }"""));
+        Assert.True(odd.Accepted, string.Join("\n", odd.Diagnostics));
+        Assert.Equal("bell\u0007tab\t", odd.Config!.Server!.Radius!.DynamicAuthorization!.Clients[0].Secret.Password);
+
         var secret = "secret-" + new string('x', 130);
         var result = Load(Server($$"""{ "clients": [ { "address": "192.0.2.5", "secret": "{{secret}}" } ] }"""));
 
         Assert.False(result.Accepted);
-        _ = Single(result, "server.radius.dynamicAuthorization.clients[0].secret");
+        Assert.Contains("too long", Single(result, "server.radius.dynamicAuthorization.clients[0].secret").Message, StringComparison.Ordinal);
         Assert.DoesNotContain(result.Diagnostics, d => d.Message.Contains("secret-x", StringComparison.Ordinal));
     }
 }
