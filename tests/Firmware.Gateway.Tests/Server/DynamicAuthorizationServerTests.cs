@@ -98,11 +98,12 @@ public sealed class DynamicAuthorizationServerTests : IDisposable
         var answer = _server.Handle(Client, Request(RadiusCode.DisconnectRequest, (ref RadiusPacketWriter w) =>
         {
             w.Add(RadiusAttributeType.CallingStationId, "198.51.100.7"u8);
-            User(ref w, "bob");
+            User(ref w, "alice");
         }));
 
+        // alice has two sessions and 198.51.100.7 two (one of them bob's): only one is both.
         Assert.Equal(RadiusCode.DisconnectAck, Answer(answer).Code);
-        Assert.Equal(["s3"], Assert.Single(_directory.Disconnects).Ids);
+        Assert.Equal(["s1"], Assert.Single(_directory.Disconnects).Ids);
     }
 
     [Fact]
