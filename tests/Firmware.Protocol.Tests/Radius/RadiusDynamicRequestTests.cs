@@ -295,9 +295,10 @@ public sealed class RadiusDynamicRequestTests
     [Fact]
     public void Hostile_and_truncated_datagrams_never_throw_and_signed_ones_always_answer()
     {
-        var buffer = new byte[RadiusWire.MaxPacketLength];
         Gen.Byte.Array[0, 120].Sample(bytes =>
         {
+            // Per sample: CsCheck runs samples on several threads at once.
+            var buffer = new byte[RadiusWire.MaxPacketLength];
             // Most samples get a plausible header and a valid signature, so the attribute reader is reached.
             if (bytes.Length >= 20 && bytes[0] % 4 != 0)
             {
