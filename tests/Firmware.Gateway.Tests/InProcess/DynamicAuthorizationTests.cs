@@ -116,6 +116,19 @@ public sealed class DynamicAuthorizationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_coa_with_an_idle_timeout_ends_a_quiet_session()
+    {
+        using var radius = FreeRadiusServer.Start(Users, output);
+        var port = FreeRadiusServer.FreeUdpPort();
+        await using var pair = GatewayPair.StartUp(output, Password, Server(radius, port));
+
+        var answer = RadClient(port, "coa", CoaSecret, "User-Name = \"demo\"", "Idle-Timeout = 1");
+
+        Assert.Contains("Received CoA-ACK", answer, StringComparison.Ordinal);
+        GatewayPair.WaitUntil(() => pair.ServerLog.Contains("idle timeout from RADIUS (no traffic for 1 s)", StringComparison.Ordinal), "the idle timeout the CoA set");
+    }
+
+    [Fact]
     public async Task A_coa_asking_for_what_we_do_not_support_gets_a_coa_nak_with_error_cause_401()
     {
         using var radius = FreeRadiusServer.Start(Users, output);
