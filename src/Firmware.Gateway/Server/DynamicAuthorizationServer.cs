@@ -160,9 +160,14 @@ internal sealed partial class DynamicAuthorizationServer : IDisposable
             }
             return null;
         }
+        // After the source check: a flood from an unlisted address costs a lookup and leaves the allowance to the clients.
         if (!_admission.TryTake(out _))
         {
             Interlocked.Increment(ref _rateLimited);
+            if (_dropLog.TryTake(out var suppressed))
+            {
+                LogDropped(_logger, from, $"more than {MaxRequestsPerSecond} datagrams a second", Suppressed(suppressed));
+            }
             return null;
         }
         var read = RadiusDynamicRequest.TryRead(datagram, secret, out var request);
