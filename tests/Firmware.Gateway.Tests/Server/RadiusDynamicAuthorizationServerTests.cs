@@ -12,7 +12,7 @@ namespace Firmware.Gateway.Tests.Server;
 /// retransmission is answered again but not acted on twice, the rate bound and the counters. Datagrams go straight
 /// to <see cref="DynamicAuthorizationServer.Handle"/>; the socket is bound to a free loopback port and idle.
 /// </summary>
-public sealed class DynamicAuthorizationServerTests : IDisposable
+public sealed class RadiusDynamicAuthorizationServerTests : IDisposable
 {
     private static readonly IPAddress Client = IPAddress.Parse("192.0.2.10");
     private static readonly byte[] Secret = "coa-secret"u8.ToArray();
@@ -21,7 +21,7 @@ public sealed class DynamicAuthorizationServerTests : IDisposable
     private readonly DynamicAuthorizationServer _server;
     private byte _identifier;
 
-    public DynamicAuthorizationServerTests()
+    public RadiusDynamicAuthorizationServerTests()
     {
         var options = new DynamicAuthorizationOptions(true, IPAddress.Loopback, 0,
             ValueList.Of(new DynamicAuthorizationClientOptions(Client, ConfigSecret.FromPassword("coa-secret"))));

@@ -14,7 +14,7 @@ namespace Firmware.Gateway.Tests.InProcess;
 /// FreeRADIUS, the dynamic authorization port on 127.0.0.1 and a free port, radclient on the same host.
 /// </summary>
 [Trait("Category", "Integration")]
-public sealed class DynamicAuthorizationTests(ITestOutputHelper output)
+public sealed class RadiusDynamicAuthorizationTests(ITestOutputHelper output)
 {
     private const string CoaSecret = "coa-test-secret";
 
