@@ -57,6 +57,7 @@ internal static class Program
         ["tun-offload"] = TunOffload,
         ["tcp-coalesce"] = TcpCoalesce,
         ["radius"] = RadiusAnswer,
+        ["radius-dynamic"] = RadiusDynamic,
     };
 
     public static int Main(string[] args)
@@ -237,6 +238,31 @@ internal static class Program
         }
         var identifier = datagram.Length > 1 ? datagram[1] : (byte)0;
         _ = RadiusAccessAnswer.TryRead(datagram, identifier, requestAuthenticator, secret, method, out _);
+    }
+
+    /// <summary>
+    /// A Disconnect-Request or CoA-Request at our dynamic authorization port. The first byte says whether the rest
+    /// is signed with the right secret first, so the attribute reader and the answer writer behind the check are reached.
+    /// </summary>
+    private static void RadiusDynamic(byte[] data)
+    {
+        if (data.Length < 2)
+        {
+            return;
+        }
+        var datagram = data[1..];
+        ReadOnlySpan<byte> secret = "fuzz-secret"u8;
+        if ((data[0] & 1) != 0)
+        {
+            _ = RadiusAuthenticator.Sign(datagram, secret);
+        }
+        if (RadiusDynamicRequest.TryRead(datagram, secret, out var request) == RadiusVerifyError.None)
+        {
+            _ = request!.Judge(IPAddress.Parse("192.0.2.1"), "pptp-gateway", out _);
+            _ = request.Selector.Matches("s1", "alice", null, "198.51.100.7");
+            Span<byte> answer = stackalloc byte[RadiusWire.MaxPacketLength];
+            _ = request.WriteAnswer(answer, request.Refusal, secret);
+        }
     }
 
     /// <summary>Splits an input into packets, each preceded by its length byte.</summary>

@@ -109,6 +109,11 @@ internal static class StatusCommand
             text.AppendLine(CultureInfo.InvariantCulture,
                 $"radius accounting: {counters.GetValueOrDefault("radiusAccountingSent")} records, {counters.GetValueOrDefault("radiusAccountingAnswered")} taken, {counters.GetValueOrDefault("radiusAccountingPending")} waiting, {counters.GetValueOrDefault("radiusAccountingRetried")} retries, {counters.GetValueOrDefault("radiusAccountingDropped")} dropped");
         }
+        if (counters.ContainsKey("radiusDynAuthRequests"))
+        {
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"radius disconnect/coa: {counters.GetValueOrDefault("radiusDynAuthRequests")} requests, {counters.GetValueOrDefault("radiusDynAuthAcks")} ACKed, {counters.GetValueOrDefault("radiusDynAuthNaks")} NAKed, {counters.GetValueOrDefault("radiusDisconnects")} sessions closed, {counters.GetValueOrDefault("radiusCoaChanges")} changed, {counters.GetValueOrDefault("radiusDynAuthDuplicates")} retransmissions, dropped: {counters.GetValueOrDefault("radiusDynAuthUnknownClients")} unknown client, {counters.GetValueOrDefault("radiusDynAuthBadAuthenticators")} bad authenticator, {counters.GetValueOrDefault("radiusDynAuthMalformed")} malformed, {counters.GetValueOrDefault("radiusDynAuthRateLimited")} over the rate");
+        }
         var serviceDrops = counters.Where(c => c.Value > 0 && Runtime.GatewayService.IsDropCounter(c.Key)).Select(c => $"{c.Key} {c.Value}").ToList();
         if (serviceDrops.Count > 0)
         {

@@ -172,9 +172,10 @@ internal sealed partial class ConfigBinder
             methods = chosen.ToValueList();
         }
 
+        var dynamicAuthorization = BindDynamicAuthorization(Section(scope, "dynamicAuthorization"));
         var radius = new RadiusOptions(servers.ToValueList(), TimeSpan.FromSeconds(Int(scope, "timeoutSeconds")), Int(scope, "attempts"),
             string.IsNullOrEmpty(nasIdentifier) ? null : nasIdentifier, nasIp, methods, Bool(scope, "fallbackToLocal"),
-            BindRadiusAccounting(Section(scope, "accounting")));
+            BindRadiusAccounting(Section(scope, "accounting")), dynamicAuthorization);
         if (radius.WorstCaseWait > MaxRadiusWait)
         {
             Error(scope, $"with {servers.Count} server(s), {radius.Attempts} attempt(s) each and timeoutSeconds {radius.Timeout.TotalSeconds:0}, a login could wait {radius.WorstCaseWait.TotalSeconds:0} s for RADIUS; at most {MaxRadiusWait.TotalSeconds:0} s fits a login (lower attempts or timeoutSeconds)");
@@ -195,6 +196,54 @@ internal sealed partial class ConfigBinder
             Warning(node, $"{interim} s is short: RFC 2869 asks for at least {Protocol.Radius.RadiusVerdicts.MinInterimSeconds} s between Interim-Updates (600 s is usual)");
         }
         return new RadiusAccountingOptions(interim > 0 ? TimeSpan.FromSeconds(interim) : null);
+    }
+
+    /// <summary>server.radius.dynamicAuthorization: null when absent; clients are checked even when it is off.</summary>
+    private DynamicAuthorizationOptions? BindDynamicAuthorization(Scope scope)
+    {
+        if (scope.Node is null)
+        {
+            return null;
+        }
+        var enabled = Bool(scope, "enabled");
+        var listen = Address(scope, "listen") ?? IPAddress.Any;
+        var port = Int(scope, "port");
+        var clients = new List<DynamicAuthorizationClientOptions>();
+        var clientScopes = ObjectList(scope, "clients");
+        foreach (var client in clientScopes)
+        {
+            var (address, addressNode) = AddressWithNode(client, "address");
+            var secret = RadiusSecret(client);
+            if (address is null || secret is null)
+            {
+                continue;
+            }
+            if (address.Equals(IPAddress.Any) || address.Equals(IPAddress.Broadcast))
+            {
+                Error(addressNode!, $"{address} is not one client's address");
+                continue;
+            }
+            if (clients.Any(c => c.Address.Equals(address)))
+            {
+                Error(client, $"{address} is listed twice");
+                continue;
+            }
+            clients.Add(new DynamicAuthorizationClientOptions(address, secret));
+        }
+        if (enabled && clientScopes.Count == 0 && Present(scope, "clients") is not { Items.Count: > 0 })
+        {
+            var node = Present(scope, "clients");
+            var message = "enabled, but no clients: list the RADIUS servers allowed to send Disconnect and CoA requests, e.g. [{ \"address\": \"192.168.1.2\", \"secret\": \"...\" }]";
+            if (node is null)
+            {
+                Error(scope.Path + ".clients", scope.Line, scope.Column, message);
+            }
+            else
+            {
+                Error(node, message);
+            }
+        }
+        return new DynamicAuthorizationOptions(enabled, listen, port, clients.ToValueList());
     }
 
     /// <summary>secret xor secretFile. A file is read now (so a missing one fails the config, not a login) and its

@@ -60,7 +60,8 @@ internal sealed record RadiusOptions(
     IPAddress? NasIpAddress,
     ValueList<AuthMethod> Methods,
     bool FallbackToLocal,
-    RadiusAccountingOptions? Accounting = null)
+    RadiusAccountingOptions? Accounting = null,
+    DynamicAuthorizationOptions? DynamicAuthorization = null)
 {
     /// <summary>Each retry waits twice as long as the one before, at most this long.</summary>
     public TimeSpan MaxTimeout => Timeout + Timeout;
@@ -92,6 +93,15 @@ internal sealed record RadiusServerOptions(IPEndPoint EndPoint, ConfigSecret Sec
 /// <see cref="InterimInterval"/> null sends Interim-Updates only for sessions whose Access-Accept asked.
 /// </summary>
 internal sealed record RadiusAccountingOptions(TimeSpan? InterimInterval);
+
+/// <summary>
+/// Disconnect-Request and CoA-Request (RFC 5176) from <see cref="Clients"/> only, on UDP <see cref="Listen"/>:<see cref="Port"/>;
+/// nothing listens unless <see cref="Enabled"/>.
+/// </summary>
+internal sealed record DynamicAuthorizationOptions(bool Enabled, IPAddress Listen, int Port, ValueList<DynamicAuthorizationClientOptions> Clients);
+
+/// <summary>One address allowed to send Disconnect and CoA requests, and the secret it signs them with (prints as *** only).</summary>
+internal sealed record DynamicAuthorizationClientOptions(IPAddress Address, ConfigSecret Secret);
 
 /// <summary>One account on the server. <see cref="Secret"/> prints as *** only.</summary>
 internal sealed record UserOptions(string Name, ConfigSecret Secret, IPAddress? Address, bool Enabled, int MaxSessions);

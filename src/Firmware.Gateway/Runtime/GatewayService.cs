@@ -254,6 +254,9 @@ internal sealed partial class GatewayService : IAsyncDisposable
     /// <summary>The server's RADIUS client's counters; null without a server or RADIUS.</summary>
     public Server.RadiusCounters? RadiusCounters => _server?.RadiusCounters;
 
+    /// <summary>The server's Disconnect/CoA counters; null when that is off.</summary>
+    public Server.DynamicAuthorizationCounters? DynamicAuthorizationCounters => _server?.DynamicAuthorizationCounters;
+
     /// <summary>Every live tunnel, server and client side.</summary>
     public IReadOnlyList<TunnelSession> AllSessions
     {
@@ -589,6 +592,19 @@ internal sealed partial class GatewayService : IAsyncDisposable
             counters["radiusAccountingRetried"] = accounting.Retried;
             counters["radiusAccountingPending"] = accounting.Pending;
             counters["radiusAccountingDropped"] = accounting.Dropped;
+        }
+        if (_server?.DynamicAuthorizationCounters is { } dynamic)
+        {
+            counters["radiusDynAuthRequests"] = dynamic.Requests;
+            counters["radiusDynAuthAcks"] = dynamic.Acks;
+            counters["radiusDynAuthNaks"] = dynamic.Naks;
+            counters["radiusDisconnects"] = dynamic.SessionsClosed;
+            counters["radiusCoaChanges"] = dynamic.SessionsChanged;
+            counters["radiusDynAuthDuplicates"] = dynamic.Duplicates;
+            counters["radiusDynAuthUnknownClients"] = dynamic.UnknownClients;
+            counters["radiusDynAuthBadAuthenticators"] = dynamic.BadAuthenticators;
+            counters["radiusDynAuthMalformed"] = dynamic.Malformed;
+            counters["radiusDynAuthRateLimited"] = dynamic.RateLimited;
         }
         return counters;
     }

@@ -108,6 +108,7 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IControlChanne
         }
         _refusalLog = new LogThrottle(context.Time, linesPerInterval: 5, TimeSpan.FromSeconds(10));
         _dhcpInform = DhcpInformAnswerer.For(options, context.Pool);
+        StartDynamicAuthorization(options);
     }
 
     private readonly RadiusClient? _radius;
@@ -562,6 +563,8 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IControlChanne
         {
             if (_sessions.ContainsKey(session))
             {
+                // A CoA may have set limits between login and here: one timer per session.
+                info.Limit?.Dispose();
                 info.Limit = timer;
                 return;
             }
@@ -795,6 +798,7 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IControlChanne
             running = [.. _running];
         }
         await Task.WhenAll(running).WaitAsync(TimeSpan.FromSeconds(3)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _dynamicAuthorization?.Dispose();
         if (_accountant is not null)
         {
             // The sessions' Stop records leave before the client's sockets close (a server that does not answer

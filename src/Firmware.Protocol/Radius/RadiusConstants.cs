@@ -19,7 +19,7 @@ public enum RadiusCode : byte
     CoaNak = 45,
 }
 
-/// <summary>The standard attribute types we write or read (RFC 2865 section 5, RFC 2866, RFC 2869).</summary>
+/// <summary>The standard attribute types we write or read (RFC 2865 section 5, RFC 2866, RFC 2869, RFC 5176).</summary>
 public enum RadiusAttributeType : byte
 {
     UserName = 1,
@@ -30,6 +30,7 @@ public enum RadiusAttributeType : byte
     ServiceType = 6,
     FramedProtocol = 7,
     FramedIpAddress = 8,
+    FilterId = 11,
     ReplyMessage = 18,
     State = 24,
     Class = 25,
@@ -50,12 +51,19 @@ public enum RadiusAttributeType : byte
     AcctInputPackets = 47,
     AcctOutputPackets = 48,
     AcctTerminateCause = 49,
+    AcctMultiSessionId = 50,
     AcctInputGigawords = 52,
     AcctOutputGigawords = 53,
+    EventTimestamp = 55,
     ChapChallenge = 60,
     NasPortType = 61,
     MessageAuthenticator = 80,
     AcctInterimInterval = 85,
+    NasPortId = 87,
+    ChargeableUserIdentity = 89,
+    NasIpv6Address = 95,
+    FramedIpv6Prefix = 97,
+    ErrorCause = 101,
 }
 
 /// <summary>Acct-Status-Type values (RFC 2866 section 5.1, RFC 2869 section 5.1).</summary>
@@ -90,6 +98,28 @@ public enum AcctTerminateCause : uint
     NasRequest = 10,
     ServiceUnavailable = 15,
     UserError = 17,
+}
+
+/// <summary>Error-Cause values (RFC 5176 section 3.5) a Disconnect-ACK/NAK or CoA-ACK/NAK carries.</summary>
+public enum RadiusErrorCause : uint
+{
+    ResidualSessionContextRemoved = 201,
+    InvalidEapPacket = 202,
+    UnsupportedAttribute = 401,
+    MissingAttribute = 402,
+    NasIdentificationMismatch = 403,
+    InvalidRequest = 404,
+    UnsupportedService = 405,
+    UnsupportedExtension = 406,
+    InvalidAttributeValue = 407,
+    AdministrativelyProhibited = 501,
+    RequestNotRoutable = 502,
+    SessionContextNotFound = 503,
+    SessionContextNotRemovable = 504,
+    OtherProxyProcessingError = 505,
+    ResourcesUnavailable = 506,
+    RequestInitiated = 507,
+    MultipleSessionSelectionUnsupported = 508,
 }
 
 /// <summary>Microsoft vendor-specific attribute types (vendor 311), RFC 2548 section 2.</summary>
@@ -151,6 +181,9 @@ public static class RadiusWire
 
     /// <summary>Service-Type Framed (RFC 2865 section 5.6).</summary>
     public const uint ServiceTypeFramed = 2;
+
+    /// <summary>RFC 5176 section 3: the UDP port Disconnect and CoA requests go to.</summary>
+    public const int DynamicAuthorizationPort = 3799;
 
     /// <summary>Framed-Protocol PPP (RFC 2865 section 5.7).</summary>
     public const uint FramedProtocolPpp = 1;

@@ -44,6 +44,29 @@ public sealed class StatusFormatTests
     }
 
     [Fact]
+    public void The_text_status_has_a_disconnect_and_coa_line_only_when_that_is_on()
+    {
+        var counters = new Dictionary<string, long>(StringComparer.Ordinal)
+        {
+            ["radiusDynAuthRequests"] = 5,
+            ["radiusDynAuthAcks"] = 3,
+            ["radiusDynAuthNaks"] = 2,
+            ["radiusDisconnects"] = 2,
+            ["radiusCoaChanges"] = 1,
+            ["radiusDynAuthDuplicates"] = 4,
+            ["radiusDynAuthUnknownClients"] = 6,
+            ["radiusDynAuthBadAuthenticators"] = 7,
+            ["radiusDynAuthMalformed"] = 8,
+            ["radiusDynAuthRateLimited"] = 9,
+        };
+        var with = StatusCommand.Format(new GatewayStatus { Version = "test", StartedAt = DateTimeOffset.UnixEpoch, Counters = counters }).Split('\n');
+        var without = StatusCommand.Format(new GatewayStatus { Version = "test", StartedAt = DateTimeOffset.UnixEpoch }).Split('\n');
+
+        Assert.Contains("radius disconnect/coa: 5 requests, 3 ACKed, 2 NAKed, 2 sessions closed, 1 changed, 4 retransmissions, dropped: 6 unknown client, 7 bad authenticator, 8 malformed, 9 over the rate", with);
+        Assert.DoesNotContain(without, l => l.StartsWith("radius disconnect", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void The_text_status_lists_every_service_wide_drop_above_zero_and_the_data_paths_counters()
     {
         var status = new GatewayStatus

@@ -25,9 +25,9 @@ public class ConfigSchemaTests
 
         var binderKeys = new SortedSet<string>(StringComparer.Ordinal);
         var read = new HashSet<string>(StringComparer.Ordinal);
-        // A document with a server, a user, a RADIUS server and a client makes the binder ask for every key it knows.
+        // A document with a server, a user, a RADIUS server, a Disconnect/CoA client and a client makes the binder ask for every key it knows.
         var root = ConfigJsonReader.Parse(System.Text.Encoding.UTF8.GetBytes("""
-            { "server": { "users": [ {} ], "radius": { "servers": [ {} ] } }, "clients": [ {} ] }
+            { "server": { "users": [ {} ], "radius": { "servers": [ {} ], "dynamicAuthorization": { "clients": [ {} ] } } }, "clients": [ {} ] }
             """), [])!;
         ConfigBinder.Bind(root, FixedLocalNetworks.None, [], read);
         binderKeys.UnionWith(read);
