@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
-using System.Security.Cryptography;
 using Firmware.Gateway.Configuration;
 using Firmware.Gateway.Server;
 using Firmware.Protocol.Auth;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
-using System.Security.Cryptography;
 using Firmware.Gateway.Configuration;
+using Firmware.Platform.Linux;
 using Firmware.Protocol.Radius;
 using Microsoft.Extensions.Logging;
 
@@ -33,8 +33,17 @@ internal interface IAccountingTransport
 /// apart by its clock) and a counter.</summary>
 internal static class AcctSessionIds
 {
-    private static readonly string Prefix = RandomNumberGenerator.GetHexString(8);
+    // getrandom, not RandomNumberGenerator: that one needs libssl, which a board's libc-only root has not.
+    private static readonly string Prefix = NewPrefix();
+
     private static long _next;
+
+    private static string NewPrefix()
+    {
+        Span<byte> bytes = stackalloc byte[4];
+        SystemRandom.Fill(bytes);
+        return Convert.ToHexString(bytes);
+    }
 
     public static string Next() => string.Create(CultureInfo.InvariantCulture, $"{Prefix}{Interlocked.Increment(ref _next):X8}");
 }

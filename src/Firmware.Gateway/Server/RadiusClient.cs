@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using System.Text;
 using Firmware.Gateway.Configuration;
+using Firmware.Platform.Linux;
 using Firmware.Protocol.Auth;
 using Firmware.Protocol.Radius;
 using Microsoft.Extensions.Logging;
@@ -253,7 +253,7 @@ internal sealed partial class RadiusClient : IAccountingTransport, IDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             exchange = new Exchange(this, what, Order(targets), completed) { Login = targets == _auth };
-            var transaction = new RadiusClientTransaction([.. exchange.Order.Select(t => t.Slot)], write, RandomNumberGenerator.Fill, policy, _time, RunLocked);
+            var transaction = new RadiusClientTransaction([.. exchange.Order.Select(t => t.Slot)], write, SystemRandom.Fill, policy, _time, RunLocked);
             transaction.Send += outgoing => OnSend(exchange, outgoing);
             transaction.Completed += t => OnCompleted(exchange, t);
             exchange.Transaction = transaction;
