@@ -61,6 +61,12 @@ public sealed record SessionAuthorization(IPAddress? FramedAddress, TimeSpan? Se
 
     /// <summary>A RADIUS server accepted the login (accounting says Acct-Authentic RADIUS, not Local).</summary>
     public bool FromRadius { get; init; }
+
+    /// <summary>MS-MPPE-Encryption-Policy "required": this session must be encrypted even where the config allows clear.</summary>
+    public bool EncryptionRequired { get; init; }
+
+    /// <summary>MS-MPPE-Encryption-Types as key lengths (40, 56, 128) this session may use; null: whatever the config allows.</summary>
+    public IReadOnlyList<int>? MppeKeyLengths { get; init; }
 }
 
 /// <summary>A verifier's answer to one <see cref="CredentialCheck"/>.</summary>

@@ -16,9 +16,9 @@ internal sealed class CcpMppeOption : PppOption
 {
     private const int MaxModeRefusals = 2;
 
-    private readonly MppeNegotiationPolicy _policy;
+    private MppeNegotiationPolicy _policy;
     private readonly bool _authoritative;
-    private readonly uint _allowedKeys;
+    private uint _allowedKeys;
     private bool _requesting;
     private bool _givenUp;
     private uint _localKeys;
@@ -30,6 +30,13 @@ internal sealed class CcpMppeOption : PppOption
     {
         _policy = policy;
         _authoritative = authoritative;
+        _allowedKeys = policy.AllowedKeyBits;
+    }
+
+    /// <summary>A narrower policy for the negotiations from now on (see <see cref="CcpProtocol.Restrict"/>).</summary>
+    internal void Restrict(MppeNegotiationPolicy policy)
+    {
+        _policy = policy;
         _allowedKeys = policy.AllowedKeyBits;
     }
 

@@ -22,7 +22,7 @@ public sealed record MppeAgreement(MppeKeyStrength Strength, bool Stateless)
 public sealed class CcpProtocol : ControlProtocol
 {
     private readonly CcpMppeOption _mppe;
-    private readonly MppeNegotiationPolicy _policy;
+    private MppeNegotiationPolicy _policy;
     private readonly PppAutomatonSettings _settings;
     private readonly ProtocolTimer _resetTimer;
     private Func<bool>? _stillAwaitingFlush;
@@ -49,6 +49,38 @@ public sealed class CcpProtocol : ControlProtocol
 
     /// <summary>The policy in force.</summary>
     public MppeNegotiationPolicy Policy => _policy;
+
+    /// <summary>
+    /// Narrows the policy for this link before CCP negotiates (a RADIUS server's MS-MPPE-Encryption-Policy and
+    /// -Types, known once the login is accepted): <paramref name="requireEncryption"/> makes MPPE required,
+    /// <paramref name="keyLengths"/> (40, 56, 128) keeps only those key lengths. It never widens what the config
+    /// allows. Returns why MPPE cannot be agreed at all (no key length left), or null.
+    /// </summary>
+    public string? Restrict(bool requireEncryption, IReadOnlyCollection<int>? keyLengths)
+    {
+        var allowed = _policy.AllowedKeyBits;
+        var keys = keyLengths is null ? allowed : allowed & (
+            (keyLengths.Contains(40) ? MppeOptionBits.Bits40 : 0) | (keyLengths.Contains(56) ? MppeOptionBits.Bits56 : 0)
+            | (keyLengths.Contains(128) ? MppeOptionBits.Bits128 : 0));
+        var required = _policy.Required || requireEncryption;
+        if (keys == 0)
+        {
+            _policy = _policy with { Required = required };
+            _mppe.Restrict(_policy);
+            return keyLengths!.Count == 0
+                ? "the RADIUS server allows no MPPE key length (MS-MPPE-Encryption-Types)"
+                : $"the RADIUS server allows only {string.Join("/", keyLengths.Order())}-bit MPPE and this server only {MppeOptionBits.DescribeKeys(allowed)}";
+        }
+        _policy = _policy with
+        {
+            Required = required,
+            Allow40 = (keys & MppeOptionBits.Bits40) != 0,
+            Allow56 = (keys & MppeOptionBits.Bits56) != 0,
+            Allow128 = (keys & MppeOptionBits.Bits128) != 0,
+        };
+        _mppe.Restrict(_policy);
+        return null;
+    }
 
     /// <summary>What was agreed, while Opened with MPPE; null otherwise.</summary>
     public MppeAgreement? Agreement { get; private set; }

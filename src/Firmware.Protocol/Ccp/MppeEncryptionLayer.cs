@@ -228,6 +228,11 @@ public sealed class MppeEncryptionLayer : IPppEncryptionLayer
 
         var method = (authenticator ?? peer)?.Method ?? AuthMethod.None;
         _blockedReason = _material is null ? $"MPPE requires MS-CHAP authentication (negotiated {AuthMethods.Describe(method)})" : null;
+        if (_isServer && authenticator?.Authorization is { } authorization && (authorization.EncryptionRequired || authorization.MppeKeyLengths is not null))
+        {
+            // What the RADIUS server said about this user's encryption narrows this link (never widens it).
+            _blockedReason ??= _ccp.Restrict(authorization.EncryptionRequired, authorization.MppeKeyLengths);
+        }
         _ccp.Block(_blockedReason);
     }
 

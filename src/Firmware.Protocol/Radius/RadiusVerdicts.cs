@@ -103,9 +103,22 @@ public static class RadiusVerdicts
             answer.InterimInterval is > 0 and var interim ? TimeSpan.FromSeconds(Math.Max(interim, MinInterimSeconds)) : null)
         {
             FromRadius = true,
+            EncryptionRequired = answer.MppeEncryptionPolicy == EncryptionPolicyRequired,
+            MppeKeyLengths = KeyLengths(answer.MppeEncryptionTypes),
         };
         return CredentialVerdict.Accept(name, $"{method}: user '{name}' accepted by RADIUS {server}{said}.", keys, authenticatorResponse, authorization);
     }
+
+    /// <summary>MS-MPPE-Encryption-Policy (RFC 2548 section 2.4.4): 1 encryption allowed, 2 required.</summary>
+    private const uint EncryptionPolicyRequired = 2;
+
+    /// <summary>
+    /// MS-MPPE-Encryption-Types (RFC 2548 section 2.4.5): 0x2 40-bit, 0x4 128-bit, and 0x8 56-bit as Windows sends it.
+    /// Absent or 0 (the server lists none) means no restriction from RADIUS.
+    /// </summary>
+    private static int[]? KeyLengths(uint? types) => types is null or 0
+        ? null
+        : [.. new[] { (0x2u, 40), (0x8u, 56), (0x4u, 128) }.Where(t => (types.Value & t.Item1) != 0).Select(t => t.Item2)];
 
     /// <summary>
     /// Framed-IP-Address 255.255.255.255 lets the user choose and 255.255.255.254 asks the NAS to (RFC 2865

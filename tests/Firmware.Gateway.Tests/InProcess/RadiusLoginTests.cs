@@ -27,6 +27,8 @@ public sealed class RadiusLoginTests(ITestOutputHelper output)
         	Session-Timeout = 2
         quiet	Cleartext-Password := "radius-password"
         	Idle-Timeout = 2
+        weak	Cleartext-Password := "radius-password"
+        	MS-MPPE-Encryption-Types := 2
         """;
 
     [Fact]
@@ -111,6 +113,38 @@ public sealed class RadiusLoginTests(ITestOutputHelper output)
         GatewayPair.WaitUntil(() => pair.ServerGateway.RadiusCounters!.Value.Accepts == 2, "the second login");
         Assert.Equal(1, pair.ServerGateway.RadiusCounters!.Value.Failovers);
         GatewayPair.WaitUntil(() => first.Output.Contains("Access-Request", StringComparison.Ordinal), "the primary's Access-Request");
+    }
+
+    [Theory]
+    [InlineData("[40, 128]", "MPPE-40")]
+    [InlineData("[128]", null)]
+    public async Task MS_MPPE_Encryption_Types_narrow_the_sessions_MPPE_and_never_widen_it(string serverKeyLengths, string? expected)
+    {
+        using var radius = FreeRadiusServer.Start(Users, output);
+        // The client takes either; FreeRADIUS allows "weak" 40-bit MPPE only: RFC 2548's 0x2 (its dictionary calls 1
+        // "RC4-40bit-Allowed", against the RFC). Its mschap module adds its own Types (6) after ours: the first is read.
+        var client = (Action<JsonObject>)(c =>
+        {
+            Password(RadiusPassword)(c);
+            c["user"] = "weak";
+            c["mppe"] = new JsonObject { ["required"] = true, ["keyLengths"] = new JsonArray(40, 128) };
+        });
+        var server = (Action<JsonObject>)(s =>
+        {
+            Radius(radius.EndPoint)(s);
+            s["mppe"] = new JsonObject { ["required"] = true, ["keyLengths"] = JsonNode.Parse(serverKeyLengths) };
+        });
+        if (expected is not null)
+        {
+            await using var pair = GatewayPair.StartUp(output, client, server);
+            Assert.StartsWith(expected, pair.ServerSession.EncryptionDescription, StringComparison.Ordinal);
+            Ping(pair);
+            return;
+        }
+        await using var refused = GatewayPair.Start(output, client, server);
+        GatewayPair.WaitUntil(() => refused.ServerLog.Contains("the RADIUS server allows only 40-bit MPPE and this server only 128-bit", StringComparison.Ordinal),
+            "the server's reason");
+        Assert.NotEqual(ClientPhase.Up, refused.ClientRuntime.Phase);
     }
 
     [Fact]

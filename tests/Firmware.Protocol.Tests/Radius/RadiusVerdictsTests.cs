@@ -74,6 +74,28 @@ public sealed class RadiusVerdictsTests
     }
 
     [Theory]
+    [InlineData(2u, 0x2u, true, new[] { 40 })]
+    [InlineData(1u, 0x6u, false, new[] { 40, 128 })]
+    [InlineData(2u, 0xEu, true, new[] { 40, 56, 128 })]
+    [InlineData(1u, 0u, false, null)]
+    public void MS_MPPE_Encryption_Policy_and_Types_become_the_sessions_encryption_demands(uint policy, uint types, bool required, int[]? lengths)
+    {
+        var answer = Read(Answer(RadiusCode.AccessAccept, 0x11, (ref RadiusPacketWriter w) =>
+        {
+            Success(ref w);
+            EncryptKey(ref w, MicrosoftAttributeType.MsMppeSendKey, new byte[16], 0x8001);
+            EncryptKey(ref w, MicrosoftAttributeType.MsMppeRecvKey, new byte[16], 0x8002);
+            w.AddMicrosoftUInt32(MicrosoftAttributeType.MsMppeEncryptionPolicy, policy);
+            w.AddMicrosoftUInt32(MicrosoftAttributeType.MsMppeEncryptionTypes, types);
+        }));
+
+        var authorization = RadiusVerdicts.FromAnswer(MsChapV2Check(), answer, mppeKeysRequired: true, Server).Authorization;
+
+        Assert.Equal(required, authorization.EncryptionRequired);
+        Assert.Equal(lengths, authorization.MppeKeyLengths);
+    }
+
+    [Theory]
     [InlineData(new byte[] { 255, 255, 255, 254 })]
     [InlineData(new byte[] { 255, 255, 255, 255 })]
     [InlineData(new byte[] { 0, 0, 0, 0 })]
