@@ -11,8 +11,8 @@ public enum MppeDecryptStatus
     /// <summary>Dropped; <see cref="MppeDecryptor.LastDropReason"/> says why and its counter moved.</summary>
     Dropped,
     /// <summary>
-    /// Dropped, and stateful sync is lost: the session's CCP must send a Reset-Request now (and repeat it on
-    /// its restart timer while <see cref="MppeDecryptor.AwaitingFlush"/> is true).
+    /// Dropped, and stateful sync is lost or still lost: the session's CCP must send a Reset-Request now unless
+    /// one is outstanding (and repeat it on its restart timer while <see cref="MppeDecryptor.AwaitingFlush"/> is true).
     /// </summary>
     SendResetRequest,
 }
@@ -334,7 +334,11 @@ public sealed class MppeDecryptor : IDisposable
         {
             if (!flushed)
             {
-                return Drop(MppeDropReason.AwaitingFlush);
+                // Every packet that waits asks again: CCP repeats a Reset-Request only while its repeats last, and
+                // a peer silent for longer (its TCP backing off) whose flushed answer is then lost would otherwise
+                // be dropped for good. A request already outstanding makes this a no-op.
+                Drop(MppeDropReason.AwaitingFlush);
+                return MppeDecryptStatus.SendResetRequest;
             }
 
             // One key change for every flag packet we missed: the sender changed key on each of them.

@@ -286,6 +286,44 @@ public sealed class MppeSessionTests
         Assert.Equal(PppPhase.Network, link.Server.Phase);
     }
 
+    [Fact]
+    public void Stateful_a_flush_lost_after_the_repeats_ran_out_is_asked_for_again_by_the_next_packet()
+    {
+        // What an interop run through 2 % loss showed (2026-12-03): the peer's TCP backed off for longer than our
+        // repeats last, so every Reset-Request was acknowledged while it sent nothing; its flushed packet, when it
+        // came, was lost; and every packet after it was dropped waiting for a flush nobody asked for any more.
+        using var link = new MppeLink(Only(128, false), Only(128, false));
+        link.Start();
+        for (var i = 0; i < 6; i++)
+        {
+            Assert.True(MppeLink.Send(link.Client, MppeLink.Packet(i, fromClient: true)));
+        }
+        var frames = MppeLink.Drain(link.ClientOut);
+        frames.RemoveAt(2);
+        frames.ForEach(f => link.Server.ReceiveFrame(f));
+
+        // The client is silent while the repeats run out (each answered with a Reset-Ack).
+        link.Run(TimeSpan.FromSeconds(30));
+        var sentWhileSilent = link.ServerLayer!.ResetRequestsSent;
+        Assert.True(sentWhileSilent >= 2);
+        link.Run(TimeSpan.FromSeconds(10));
+        Assert.Equal(sentWhileSilent, link.ServerLayer.ResetRequestsSent);
+
+        // Its flushed packet is lost; the next one finds the server still waiting and asks again at once.
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.True(MppeLink.Send(link.Client, MppeLink.Packet(10 + i, fromClient: true)));
+        }
+        frames = MppeLink.Drain(link.ClientOut);
+        frames.RemoveAt(0);
+        frames.ForEach(f => link.Server.ReceiveFrame(f));
+        Assert.Equal(sentWhileSilent + 1, link.ServerLayer.ResetRequestsSent);
+
+        link.Pump();
+        AssertTraffic(link, 20, firstIndex: 100);
+        Assert.Equal(PppPhase.Network, link.Server.Phase);
+    }
+
     /// <summary>An LCP Protocol-Reject from the client of a protocol nobody sends: what pppd does with garbage.</summary>
     private static byte[] GarbageProtocolReject(byte identifier) =>
         [0xC0, 0x21, (byte)PppCode.ProtocolReject, identifier, 0, 10, 0x3A, 0x7C, 0xDE, 0xAD, 0xBE, 0xEF];

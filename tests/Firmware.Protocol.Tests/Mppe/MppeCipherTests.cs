@@ -273,11 +273,12 @@ public sealed class MppeCipherTests
         Assert.True(decryptor.AwaitingFlush);
         Assert.Equal(MppeDropReason.PacketLoss, decryptor.LastDropReason);
 
-        // Until the peer reacts, packets are dropped without another reset signal.
+        // Until the peer reacts, each packet is dropped and asks for the reset again (CCP sends none while one
+        // is outstanding; once its repeats ran out, this is what asks again).
         var stale = Send(out _);
         if ((MppeHeader.CoherencyCount(stale) & 0xFF) != 0xFF)
         {
-            Assert.Equal(MppeDecryptStatus.Dropped, decryptor.Decrypt(stale));
+            Assert.Equal(MppeDecryptStatus.SendResetRequest, decryptor.Decrypt(stale));
             Assert.Equal(MppeDropReason.AwaitingFlush, decryptor.LastDropReason);
         }
 
