@@ -30,8 +30,8 @@ public enum ExtendedCodeResult
 /// </summary>
 public abstract class ControlProtocol : IDisposable
 {
+    // A protocol has a handful of options: a search of the list beats a 256-slot table in every session.
     private readonly List<PppOption> _options = [];
-    private readonly PppOption?[] _byType = new PppOption?[256];
 
     /// <param name="protocol">The protocol number its packets travel under.</param>
     /// <param name="name">Readable name ("LCP", "IPCP" …).</param>
@@ -60,19 +60,29 @@ public abstract class ControlProtocol : IDisposable
 
     internal IReadOnlyList<PppOption> Options => _options;
 
-    internal PppOption? FindOption(byte type) => _byType[type];
+    internal PppOption? FindOption(byte type)
+    {
+        foreach (var option in _options)
+        {
+            if (option.Type == type)
+            {
+                return option;
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>Registers an option handler; one per Type.</summary>
     protected void AddOption(PppOption option)
     {
         ArgumentNullException.ThrowIfNull(option);
-        if (_byType[option.Type] is not null)
+        if (FindOption(option.Type) is not null)
         {
             throw new InvalidOperationException($"{Name} option {option.Type} registered twice");
         }
 
         option.Attach(this);
-        _byType[option.Type] = option;
         _options.Add(option);
     }
 

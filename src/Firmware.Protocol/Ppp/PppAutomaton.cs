@@ -18,17 +18,17 @@ public sealed class PppAutomaton : IDisposable
 
     private const int MaxReasonBytes = 64;
     private const int DeferredCapacity = 8;
+    private const int InitialPacketCapacity = 64;
 
     private readonly ControlProtocol _protocol;
     private readonly PppAutomatonSettings _settings;
     private readonly IPppControlOutput _output;
     private readonly ProtocolTimer _restartTimer;
-    private readonly byte[] _request = new byte[MaxPacketLength];
-    private readonly byte[] _response = new byte[MaxPacketLength];
-    private readonly byte[] _scratch = new byte[MaxPacketLength];
-    private readonly byte[] _nakList = new byte[MaxPacketLength];
     private readonly PppEvent[] _deferred = new PppEvent[DeferredCapacity];
-    private readonly bool[] _seenTypes = new bool[256];
+    // Our last Configure-Request (kept for retransmission) and the answer being sent, each grown to the size it
+    // needs (a few dozen bytes): packets are built on the stack, so a session holds no 1500-byte buffers per protocol.
+    private byte[] _request = new byte[InitialPacketCapacity];
+    private byte[] _response = new byte[InitialPacketCapacity];
     private int _deferredCount;
     private int _requestLength;
     private int _responseLength;
@@ -305,9 +305,10 @@ public sealed class PppAutomaton : IDisposable
             option.ResetPeer();
         }
 
-        Array.Clear(_seenTypes);
-        var rejectOut = _response.AsSpan(PppControlPacket.HeaderLength);
-        var nakOut = _nakList.AsSpan();
+        Span<bool> seenTypes = stackalloc bool[256];
+        Span<byte> response = stackalloc byte[MaxPacketLength];
+        var rejectOut = response[PppControlPacket.HeaderLength..];
+        Span<byte> nakOut = stackalloc byte[MaxPacketLength];
         int rejectLength = 0, nakLength = 0;
         var convertNaks = _failureCounter >= _settings.MaxFailure;
         Span<byte> hint = stackalloc byte[PppOption.MaxValueLength];
@@ -318,12 +319,12 @@ public sealed class PppAutomaton : IDisposable
             var handler = _protocol.FindOption(type);
             var verdict = OptionVerdict.Reject;
             var hintLength = 0;
-            if (handler is not null && !_seenTypes[type])
+            if (handler is not null && !seenTypes[type])
             {
                 verdict = handler.JudgePeer(value, hint, out hintLength);
             }
 
-            _seenTypes[type] = true;
+            seenTypes[type] = true;
             if (verdict == OptionVerdict.Nak && convertNaks)
             {
                 NaksConvertedToRejects++;
@@ -345,7 +346,7 @@ public sealed class PppAutomaton : IDisposable
         {
             foreach (var option in _protocol.Options)
             {
-                if (_seenTypes[option.Type])
+                if (seenTypes[option.Type])
                 {
                     continue;
                 }
@@ -360,18 +361,32 @@ public sealed class PppAutomaton : IDisposable
 
         if (rejectLength > 0)
         {
-            _responseLength = PppControlPacket.WriteHeader(_response, (byte)PppCode.ConfigureReject, identifier, rejectLength);
+            KeepResponse(response[..PppControlPacket.WriteHeader(response, (byte)PppCode.ConfigureReject, identifier, rejectLength)]);
             return false;
         }
 
         if (nakLength > 0)
         {
-            _responseLength = PppControlPacket.Write(_response, (byte)PppCode.ConfigureNak, identifier, nakOut[..nakLength]);
+            KeepResponse(response[..PppControlPacket.Write(response, (byte)PppCode.ConfigureNak, identifier, nakOut[..nakLength])]);
             return false;
         }
 
-        _responseLength = PppControlPacket.Write(_response, (byte)PppCode.ConfigureAck, identifier, options);
+        KeepResponse(response[..PppControlPacket.Write(response, (byte)PppCode.ConfigureAck, identifier, options)]);
         return true;
+    }
+
+    private void KeepResponse(ReadOnlySpan<byte> packet) => _responseLength = Keep(ref _response, packet);
+
+    /// <summary>Copies <paramref name="packet"/> into <paramref name="buffer"/>, growing it first if it is too small.</summary>
+    private static int Keep(ref byte[] buffer, ReadOnlySpan<byte> packet)
+    {
+        if (buffer.Length < packet.Length)
+        {
+            buffer = new byte[packet.Length];
+        }
+
+        packet.CopyTo(buffer);
+        return packet.Length;
     }
 
     private static int WriteOption(Span<byte> destination, byte type, ReadOnlySpan<byte> value)
@@ -739,7 +754,8 @@ public sealed class PppAutomaton : IDisposable
 
     private int BuildRequest(byte identifier)
     {
-        var body = _request.AsSpan(PppControlPacket.HeaderLength);
+        Span<byte> request = stackalloc byte[MaxPacketLength];
+        var body = request[PppControlPacket.HeaderLength..];
         var length = 0;
         Span<byte> value = stackalloc byte[PppOption.MaxValueLength];
         foreach (var option in _protocol.Options)
@@ -751,7 +767,7 @@ public sealed class PppAutomaton : IDisposable
             }
         }
 
-        return PppControlPacket.WriteHeader(_request, (byte)PppCode.ConfigureRequest, identifier, length);
+        return Keep(ref _request, request[..PppControlPacket.WriteHeader(request, (byte)PppCode.ConfigureRequest, identifier, length)]);
     }
 
     private void Str()
@@ -772,10 +788,11 @@ public sealed class PppAutomaton : IDisposable
 
     private void Send(PppCode code, byte identifier, ReadOnlySpan<byte> data)
     {
-        var length = PppControlPacket.Write(_scratch, (byte)code, identifier, data);
+        Span<byte> packet = stackalloc byte[MaxPacketLength];
+        var length = PppControlPacket.Write(packet, (byte)code, identifier, data);
         if (length > 0)
         {
-            _output.SendControl(_protocol.Protocol, _scratch.AsSpan(0, length));
+            _output.SendControl(_protocol.Protocol, packet[..length]);
         }
     }
 

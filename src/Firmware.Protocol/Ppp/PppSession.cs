@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using Firmware.Protocol.Auth;
 using Firmware.Protocol.Ppp.Ipcp;
@@ -27,7 +28,6 @@ public sealed class PppSession : IPppControlOutput, IAuthOutput, IDisposable
     private readonly Ipv6cpProtocol? _ipv6cp;
     private readonly IPppEncryptionLayer? _encryption;
     private readonly ProtocolTimer _authTimer;
-    private readonly byte[] _controlFrame = new byte[ControlFrameHeaderRoom + PppFrame.MaxHeaderLength + ushort.MaxValue];
     private IAuthProtocol? _authenticator;
     private IAuthProtocol? _authPeer;
     private bool _networkStarted;
@@ -389,15 +389,26 @@ public sealed class PppSession : IPppControlOutput, IAuthOutput, IDisposable
     private void SendControlFrame(PppProtocol protocol, ReadOnlySpan<byte> packet)
     {
         var payloadOffset = ControlFrameHeaderRoom + PppFrame.MaxHeaderLength;
-        if (_disposed || packet.Length > _controlFrame.Length - payloadOffset)
+        if (_disposed || packet.Length > ushort.MaxValue)
         {
             return;
         }
 
-        packet.CopyTo(_controlFrame.AsSpan(payloadOffset));
-        var framing = protocol == PppProtocol.Lcp ? PppFraming.Uncompressed : _lcp.TransmitFraming;
-        PppFrame.TryWriteHeader(_controlFrame, payloadOffset, protocol, framing, out var frameOffset);
-        _output.SendFrame(_controlFrame, frameOffset, payloadOffset + packet.Length - frameOffset);
+        // Rented per packet, not held per session: a control packet may be as long as an MRU allows (64 kB), and
+        // a buffer that size in every session was most of a session's memory; control packets are a few a minute.
+        var frame = ArrayPool<byte>.Shared.Rent(payloadOffset + packet.Length);
+        try
+        {
+            packet.CopyTo(frame.AsSpan(payloadOffset));
+            var framing = protocol == PppProtocol.Lcp ? PppFraming.Uncompressed : _lcp.TransmitFraming;
+            PppFrame.TryWriteHeader(frame, payloadOffset, protocol, framing, out var frameOffset);
+            _output.SendFrame(frame, frameOffset, payloadOffset + packet.Length - frameOffset);
+        }
+        finally
+        {
+            // Cleared: a PAP request carries a password, a CHAP response what a dictionary attack needs.
+            ArrayPool<byte>.Shared.Return(frame, clearArray: true);
+        }
     }
 
     // ---- Phase orchestration --------------------------------------------------------------------------

@@ -17,7 +17,6 @@ public sealed class LcpProtocol : ControlProtocol
     private readonly LcpCompressionFlagOption _pfc;
     private readonly LcpCompressionFlagOption _acfc;
     private readonly ProtocolTimer _echoTimer;
-    private readonly byte[] _packet = new byte[PppAutomaton.MaxPacketLength];
     private int _echoOutstanding;
 
     /// <param name="settings">Options we ask for and accept.</param>
@@ -95,9 +94,10 @@ public sealed class LcpProtocol : ControlProtocol
         // The rejected information is cut so the packet fits the peer's MRU.
         var room = Math.Min(PeerMru, PppAutomaton.MaxPacketLength) - PppControlPacket.HeaderLength - 2;
         var length = Math.Min(information.Length, Math.Max(room, 0));
-        BinaryPrimitives.WriteUInt16BigEndian(_packet, (ushort)protocol);
-        information[..length].CopyTo(_packet.AsSpan(2));
-        Automaton.SendPacket(PppCode.ProtocolReject, null, _packet.AsSpan(0, 2 + length));
+        Span<byte> packet = stackalloc byte[PppAutomaton.MaxPacketLength];
+        BinaryPrimitives.WriteUInt16BigEndian(packet, (ushort)protocol);
+        information[..length].CopyTo(packet[2..]);
+        Automaton.SendPacket(PppCode.ProtocolReject, null, packet[..(2 + length)]);
     }
 
     /// <inheritdoc />
@@ -161,9 +161,10 @@ public sealed class LcpProtocol : ControlProtocol
         {
             var room = Math.Min(PeerMru, PppAutomaton.MaxPacketLength) - PppControlPacket.HeaderLength;
             var length = Math.Clamp(data.Length, 4, Math.Max(room, 4));
-            BinaryPrimitives.WriteUInt32BigEndian(_packet, LocalMagic);
-            data[4..length].CopyTo(_packet.AsSpan(4));
-            Automaton.SendPacket(PppCode.EchoReply, identifier, _packet.AsSpan(0, length));
+            Span<byte> packet = stackalloc byte[PppAutomaton.MaxPacketLength];
+            BinaryPrimitives.WriteUInt32BigEndian(packet, LocalMagic);
+            data[4..length].CopyTo(packet[4..]);
+            Automaton.SendPacket(PppCode.EchoReply, identifier, packet[..length]);
         }
         else if (code == (byte)PppCode.EchoReply)
         {
