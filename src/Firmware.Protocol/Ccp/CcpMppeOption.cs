@@ -16,9 +16,7 @@ internal sealed class CcpMppeOption : PppOption
 {
     private const int MaxModeRefusals = 2;
 
-    private MppeNegotiationPolicy _policy;
     private readonly bool _authoritative;
-    private uint _allowedKeys;
     private bool _requesting;
     private bool _givenUp;
     private uint _localKeys;
@@ -28,17 +26,14 @@ internal sealed class CcpMppeOption : PppOption
     public CcpMppeOption(MppeNegotiationPolicy policy, bool authoritative)
         : base(MppeOptionBits.OptionType, "MPPE")
     {
-        _policy = policy;
+        Policy = policy;
         _authoritative = authoritative;
-        _allowedKeys = policy.AllowedKeyBits;
     }
 
-    /// <summary>A narrower policy for the negotiations from now on (see <see cref="CcpProtocol.Restrict"/>).</summary>
-    internal void Restrict(MppeNegotiationPolicy policy)
-    {
-        _policy = policy;
-        _allowedKeys = policy.AllowedKeyBits;
-    }
+    /// <summary>The policy in force; <see cref="CcpProtocol.Restrict"/> narrows it for the negotiations from then on.</summary>
+    internal MppeNegotiationPolicy Policy { get; set; }
+
+    private uint AllowedKeys => Policy.AllowedKeyBits;
 
     /// <summary>When set, MPPE is impossible (no key material): we neither request nor accept it.</summary>
     public string? BlockedReason { get; set; }
@@ -64,17 +59,17 @@ internal sealed class CcpMppeOption : PppOption
     /// <summary>The mode of the peer's acceptable request.</summary>
     public bool PeerStateless { get; private set; }
 
-    private bool CurrentStateless => _requesting ? _localStateless : _policy.PreferredStateless;
+    private bool CurrentStateless => _requesting ? _localStateless : Policy.PreferredStateless;
 
     public override void ResetLocal()
     {
         _modeRefusals = 0;
         _givenUp = false;
         FailureReason = null;
-        _localKeys = _allowedKeys;
-        _localStateless = _policy.PreferredStateless;
+        _localKeys = AllowedKeys;
+        _localStateless = Policy.PreferredStateless;
         _requesting = BlockedReason is null;
-        if (BlockedReason is not null && _policy.Required)
+        if (BlockedReason is not null && Policy.Required)
         {
             FailureReason = BlockedReason;
             Fail(BlockedReason);
@@ -102,18 +97,18 @@ internal sealed class CcpMppeOption : PppOption
 
         var bits = BinaryPrimitives.ReadUInt32BigEndian(suggested);
         var keys = bits & MppeOptionBits.KeyBits;
-        var common = keys & _allowedKeys;
+        var common = keys & AllowedKeys;
         if (common == 0)
         {
             GiveUp(keys == 0
-                ? $"peer offers no MPPE key length, {MppeOptionBits.DescribeKeys(_allowedKeys)} required"
-                : $"peer offers only {MppeOptionBits.DescribeKeys(keys)} MPPE, {MppeOptionBits.DescribeKeys(_allowedKeys)} required");
+                ? $"peer offers no MPPE key length, {MppeOptionBits.DescribeKeys(AllowedKeys)} required"
+                : $"peer offers only {MppeOptionBits.DescribeKeys(keys)} MPPE, {MppeOptionBits.DescribeKeys(AllowedKeys)} required");
             return;
         }
 
         _localKeys = MppeOptionBits.Strongest(common);
         var stateless = (bits & MppeOptionBits.Stateless) != 0;
-        if (stateless ? _policy.AllowStateless : _policy.AllowStateful)
+        if (stateless ? Policy.AllowStateless : Policy.AllowStateful)
         {
             _localStateless = stateless;
             _modeRefusals = 0;
@@ -127,7 +122,7 @@ internal sealed class CcpMppeOption : PppOption
     public override void ApplyReject()
     {
         _requesting = false;
-        GiveUp(_policy.Required
+        GiveUp(Policy.Required
             ? "peer refused MPPE (CCP Configure-Reject), encryption required"
             : "peer refused MPPE (CCP Configure-Reject)");
     }
@@ -149,16 +144,16 @@ internal sealed class CcpMppeOption : PppOption
 
         var bits = BinaryPrimitives.ReadUInt32BigEndian(value);
         var keys = bits & MppeOptionBits.KeyBits;
-        var common = keys & _allowedKeys;
+        var common = keys & AllowedKeys;
         if (keys != 0 && common == 0)
         {
-            GiveUp($"peer offers only {MppeOptionBits.DescribeKeys(keys)} MPPE, {MppeOptionBits.DescribeKeys(_allowedKeys)} required");
+            GiveUp($"peer offers only {MppeOptionBits.DescribeKeys(keys)} MPPE, {MppeOptionBits.DescribeKeys(AllowedKeys)} required");
             return OptionVerdict.Reject;
         }
 
-        var key = MppeOptionBits.Strongest(common != 0 ? common : _allowedKeys);
+        var key = MppeOptionBits.Strongest(common != 0 ? common : AllowedKeys);
         var peerStateless = (bits & MppeOptionBits.Stateless) != 0;
-        var peerModeAllowed = peerStateless ? _policy.AllowStateless : _policy.AllowStateful;
+        var peerModeAllowed = peerStateless ? Policy.AllowStateless : Policy.AllowStateful;
         var stateless = peerModeAllowed ? (_authoritative ? CurrentStateless : peerStateless) : !peerStateless;
         var wanted = key | (stateless ? MppeOptionBits.Stateless : 0);
         if (bits != wanted)
@@ -181,7 +176,7 @@ internal sealed class CcpMppeOption : PppOption
             return -1;
         }
 
-        BinaryPrimitives.WriteUInt32BigEndian(hint, MppeOptionBits.Strongest(_allowedKeys) | (CurrentStateless ? MppeOptionBits.Stateless : 0));
+        BinaryPrimitives.WriteUInt32BigEndian(hint, MppeOptionBits.Strongest(AllowedKeys) | (CurrentStateless ? MppeOptionBits.Stateless : 0));
         return MppeOptionBits.ValueLength;
     }
 
@@ -195,7 +190,7 @@ internal sealed class CcpMppeOption : PppOption
         _givenUp = true;
         _requesting = false;
         FailureReason ??= reason;
-        if (_policy.Required)
+        if (Policy.Required)
         {
             Fail(reason);
         }

@@ -22,7 +22,6 @@ public sealed record MppeAgreement(MppeKeyStrength Strength, bool Stateless)
 public sealed class CcpProtocol : ControlProtocol
 {
     private readonly CcpMppeOption _mppe;
-    private MppeNegotiationPolicy _policy;
     private readonly PppAutomatonSettings _settings;
     private readonly ProtocolTimer _resetTimer;
     private Func<bool>? _stillAwaitingFlush;
@@ -40,7 +39,6 @@ public sealed class CcpProtocol : ControlProtocol
     {
         ArgumentNullException.ThrowIfNull(policy);
         policy.Validate();
-        _policy = policy;
         _settings = automaton;
         _mppe = new CcpMppeOption(policy, isServer);
         AddOption(_mppe);
@@ -48,7 +46,7 @@ public sealed class CcpProtocol : ControlProtocol
     }
 
     /// <summary>The policy in force.</summary>
-    public MppeNegotiationPolicy Policy => _policy;
+    public MppeNegotiationPolicy Policy => _mppe.Policy;
 
     /// <summary>
     /// Narrows the policy for this link before CCP negotiates (a RADIUS server's MS-MPPE-Encryption-Policy and
@@ -58,28 +56,21 @@ public sealed class CcpProtocol : ControlProtocol
     /// </summary>
     public string? Restrict(bool requireEncryption, IReadOnlyCollection<int>? keyLengths)
     {
-        var allowed = _policy.AllowedKeyBits;
+        var policy = _mppe.Policy;
+        var allowed = policy.AllowedKeyBits;
         var keys = keyLengths is null ? allowed : allowed & (
             (keyLengths.Contains(40) ? MppeOptionBits.Bits40 : 0) | (keyLengths.Contains(56) ? MppeOptionBits.Bits56 : 0)
             | (keyLengths.Contains(128) ? MppeOptionBits.Bits128 : 0));
-        var required = _policy.Required || requireEncryption;
-        if (keys == 0)
+        // With no key length left the allowed ones stay: the caller blocks MPPE with the reason returned.
+        _mppe.Policy = (keys == 0 ? policy : policy.WithKeyBits(keys)) with { Required = policy.Required || requireEncryption };
+        if (keys != 0)
         {
-            _policy = _policy with { Required = required };
-            _mppe.Restrict(_policy);
-            return keyLengths!.Count == 0
-                ? "the RADIUS server allows no MPPE key length (MS-MPPE-Encryption-Types)"
-                : $"the RADIUS server allows only {string.Join("/", keyLengths.Order())}-bit MPPE and this server only {MppeOptionBits.DescribeKeys(allowed)}";
+            return null;
         }
-        _policy = _policy with
-        {
-            Required = required,
-            Allow40 = (keys & MppeOptionBits.Bits40) != 0,
-            Allow56 = (keys & MppeOptionBits.Bits56) != 0,
-            Allow128 = (keys & MppeOptionBits.Bits128) != 0,
-        };
-        _mppe.Restrict(_policy);
-        return null;
+
+        return keyLengths!.Count == 0
+            ? "the RADIUS server allows no MPPE key length (MS-MPPE-Encryption-Types)"
+            : $"the RADIUS server allows only {string.Join("/", keyLengths.Order())}-bit MPPE and this server only {MppeOptionBits.DescribeKeys(allowed)}";
     }
 
     /// <summary>What was agreed, while Opened with MPPE; null otherwise.</summary>
@@ -203,7 +194,7 @@ public sealed class CcpProtocol : ControlProtocol
         {
             Fail("MPPE was agreed in one direction only");
         }
-        else if (_policy.Required)
+        else if (Policy.Required)
         {
             Fail(_mppe.FailureReason ?? _mppe.BlockedReason ?? "peer did not negotiate MPPE, encryption required");
         }

@@ -34,6 +34,14 @@ public sealed record MppeNegotiationPolicy
     internal uint AllowedKeyBits =>
         (Allow40 ? MppeOptionBits.Bits40 : 0) | (Allow56 ? MppeOptionBits.Bits56 : 0) | (Allow128 ? MppeOptionBits.Bits128 : 0);
 
+    /// <summary>This policy allowing exactly the key lengths of <paramref name="keyBits"/> (S, M, L).</summary>
+    internal MppeNegotiationPolicy WithKeyBits(uint keyBits) => this with
+    {
+        Allow40 = (keyBits & MppeOptionBits.Bits40) != 0,
+        Allow56 = (keyBits & MppeOptionBits.Bits56) != 0,
+        Allow128 = (keyBits & MppeOptionBits.Bits128) != 0,
+    };
+
     /// <summary>The mode we ask for first.</summary>
     internal bool PreferredStateless => AllowStateless && (PreferStateless || !AllowStateful);
 
