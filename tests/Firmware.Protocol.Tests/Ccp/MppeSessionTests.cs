@@ -40,6 +40,19 @@ public sealed class MppeSessionTests
         }
     }
 
+    /// <summary>The client sends packets <paramref name="first"/> onwards; the <paramref name="lost"/>th frame is lost, the rest reach the server.</summary>
+    private static void ClientSendsLosingOne(MppeLink link, int first, int count, int lost)
+    {
+        for (var i = first; i < first + count; i++)
+        {
+            Assert.True(MppeLink.Send(link.Client, MppeLink.Packet(i, fromClient: true)));
+        }
+
+        var frames = MppeLink.Drain(link.ClientOut);
+        frames.RemoveAt(lost);
+        frames.ForEach(f => link.Server.ReceiveFrame(f));
+    }
+
     private static void AssertEncryptedWire(MppeLink link)
     {
         // Frames are decrypted in place on delivery, so look at them while still queued.
@@ -188,17 +201,7 @@ public sealed class MppeSessionTests
         using var link = new MppeLink(Only(128, false), Only(128, false));
         link.Start();
 
-        for (var i = 0; i < 10; i++)
-        {
-            Assert.True(MppeLink.Send(link.Client, MppeLink.Packet(i, fromClient: true)));
-        }
-
-        var frames = MppeLink.Drain(link.ClientOut);
-        frames.RemoveAt(3);
-        foreach (var frame in frames)
-        {
-            link.Server.ReceiveFrame(frame);
-        }
+        ClientSendsLosingOne(link, first: 0, count: 10, lost: 3);
 
         // 0..2 decrypt; 4 reveals the gap; the rest wait for the flush.
         Assert.Equal(3, link.ServerOut.Delivered.Count);
@@ -256,24 +259,12 @@ public sealed class MppeSessionTests
     {
         using var link = new MppeLink(Only(128, false), Only(128, false));
         link.Start();
-        for (var i = 0; i < 6; i++)
-        {
-            Assert.True(MppeLink.Send(link.Client, MppeLink.Packet(i, fromClient: true)));
-        }
-        var frames = MppeLink.Drain(link.ClientOut);
-        frames.RemoveAt(2);
-        frames.ForEach(f => link.Server.ReceiveFrame(f));
+        ClientSendsLosingOne(link, first: 0, count: 6, lost: 2);
         Assert.Equal(1, link.ServerLayer!.ResetRequestsSent);
         link.Pump(); // the Reset-Request reaches the client, its Reset-Ack comes back
 
         // The client's flushed answer (its next packet) is lost; what follows waits for a flush.
-        for (var i = 0; i < 5; i++)
-        {
-            Assert.True(MppeLink.Send(link.Client, MppeLink.Packet(10 + i, fromClient: true)));
-        }
-        frames = MppeLink.Drain(link.ClientOut);
-        frames.RemoveAt(0);
-        frames.ForEach(f => link.Server.ReceiveFrame(f));
+        ClientSendsLosingOne(link, first: 10, count: 5, lost: 0);
         Assert.Equal(2, link.ServerOut.Delivered.Count);
 
         // The repeated Reset-Request makes the client answer again. Both answers are flag packets, so the one we
@@ -294,13 +285,7 @@ public sealed class MppeSessionTests
         // came, was lost; and every packet after it was dropped waiting for a flush nobody asked for any more.
         using var link = new MppeLink(Only(128, false), Only(128, false));
         link.Start();
-        for (var i = 0; i < 6; i++)
-        {
-            Assert.True(MppeLink.Send(link.Client, MppeLink.Packet(i, fromClient: true)));
-        }
-        var frames = MppeLink.Drain(link.ClientOut);
-        frames.RemoveAt(2);
-        frames.ForEach(f => link.Server.ReceiveFrame(f));
+        ClientSendsLosingOne(link, first: 0, count: 6, lost: 2);
 
         // The client is silent while the repeats run out (each answered with a Reset-Ack).
         link.Run(TimeSpan.FromSeconds(30));
@@ -310,13 +295,7 @@ public sealed class MppeSessionTests
         Assert.Equal(sentWhileSilent, link.ServerLayer.ResetRequestsSent);
 
         // Its flushed packet is lost; the next one finds the server still waiting and asks again at once.
-        for (var i = 0; i < 3; i++)
-        {
-            Assert.True(MppeLink.Send(link.Client, MppeLink.Packet(10 + i, fromClient: true)));
-        }
-        frames = MppeLink.Drain(link.ClientOut);
-        frames.RemoveAt(0);
-        frames.ForEach(f => link.Server.ReceiveFrame(f));
+        ClientSendsLosingOne(link, first: 10, count: 3, lost: 0);
         Assert.Equal(sentWhileSilent + 1, link.ServerLayer.ResetRequestsSent);
 
         link.Pump();
