@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using Org.BouncyCastle.Crypto.Digests;
 
 namespace Firmware.Protocol.Mppe;
 
@@ -11,7 +10,7 @@ internal sealed class MppeCipherState
 {
     private readonly byte[] _startKey;
     private readonly byte[] _sessionKey;
-    private readonly Sha1Digest _sha = new();
+    private readonly MppeKeyChange _keyChange;
     private Rc4 _rc4;
     private readonly byte[] _savedKey;
     private Rc4 _savedRc4;
@@ -28,6 +27,7 @@ internal sealed class MppeCipherState
         _startKey = startKey[..KeyLength].ToArray();
         _sessionKey = new byte[KeyLength];
         _savedKey = new byte[KeyLength];
+        _keyChange = new MppeKeyChange(_startKey, strength);
         MppeKeyDerivation.GetInitialSessionKey(_startKey, strength, _sessionKey);
         _rc4.Init(_sessionKey);
     }
@@ -47,8 +47,7 @@ internal sealed class MppeCipherState
     }
 
     /// <summary>Changes the session key without restarting RC4 (several key changes in a row).</summary>
-    public void AdvanceKey() =>
-        MppeKeyDerivation.GetNextSessionKey(_sha, _startKey, _sessionKey, Strength, _sessionKey);
+    public void AdvanceKey() => _keyChange.Next(_sessionKey, _sessionKey);
 
     /// <summary>Restarts RC4 with the current session key.</summary>
     public void RestartCipher() => _rc4.Init(_sessionKey);
@@ -86,6 +85,7 @@ internal sealed class MppeCipherState
         CryptographicOperations.ZeroMemory(_startKey);
         CryptographicOperations.ZeroMemory(_sessionKey);
         CryptographicOperations.ZeroMemory(_savedKey);
+        _keyChange.Clear();
         _rc4.Clear();
         _savedRc4.Clear();
     }

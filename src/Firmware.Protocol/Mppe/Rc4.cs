@@ -24,31 +24,49 @@ public struct Rc4
         }
 
         // Indices are masked to 0..255 and the table has 256 entries, so the unchecked accesses below stay
-        // inside it; the key index wraps at key.Length. This runs twice per MPPE key change.
+        // inside it; the key index wraps at key.Length. This runs twice per MPPE key change, so MPPE's keys
+        // (8 and 16 bytes, powers of two) take a path that masks the key index and does four steps a pass.
+        IdentityTable.CopyTo((Span<uint>)_s);
         ref var s = ref MemoryMarshal.GetReference((Span<uint>)_s);
         ref var k = ref MemoryMarshal.GetReference(key);
-        for (nint n = 0; n < 256; n++)
-        {
-            Unsafe.Add(ref s, n) = (uint)n;
-        }
-
         uint j = 0;
-        nint keyIndex = 0;
         nint keyLength = key.Length;
-        for (nint i = 0; i < 256; i++)
+        if ((keyLength & (keyLength - 1)) == 0)
         {
-            var t = Unsafe.Add(ref s, i);
-            j = (j + t + Unsafe.Add(ref k, keyIndex)) & 0xFF;
-            Unsafe.Add(ref s, i) = Unsafe.Add(ref s, (nint)j);
-            Unsafe.Add(ref s, (nint)j) = t;
-            if (++keyIndex == keyLength)
+            var keyMask = keyLength - 1;
+            for (nint i = 0; i < 256; i += 4)
             {
-                keyIndex = 0;
+                KeyStep(ref s, ref j, i, Unsafe.Add(ref k, i & keyMask));
+                KeyStep(ref s, ref j, i + 1, Unsafe.Add(ref k, (i + 1) & keyMask));
+                KeyStep(ref s, ref j, i + 2, Unsafe.Add(ref k, (i + 2) & keyMask));
+                KeyStep(ref s, ref j, i + 3, Unsafe.Add(ref k, (i + 3) & keyMask));
+            }
+        }
+        else
+        {
+            nint keyIndex = 0;
+            for (nint i = 0; i < 256; i++)
+            {
+                KeyStep(ref s, ref j, i, Unsafe.Add(ref k, keyIndex));
+                if (++keyIndex == keyLength)
+                {
+                    keyIndex = 0;
+                }
             }
         }
 
         _i = 0;
         _j = 0;
+    }
+
+    // One step of the key schedule: j += S[i] + key byte, swap S[i] and S[j].
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void KeyStep(ref uint s, ref uint j, nint i, uint keyByte)
+    {
+        var t = Unsafe.Add(ref s, i);
+        j = (j + t + keyByte) & 0xFF;
+        Unsafe.Add(ref s, i) = Unsafe.Add(ref s, (nint)j);
+        Unsafe.Add(ref s, (nint)j) = t;
     }
 
     /// <summary>XORs the next <c>data.Length</c> key-stream bytes into <paramref name="data"/>.</summary>
@@ -101,6 +119,18 @@ public struct Rc4
         ((Span<uint>)_s).Clear();
         _i = 0;
         _j = 0;
+    }
+
+    private static readonly uint[] IdentityTable = CreateIdentity();
+
+    private static uint[] CreateIdentity()
+    {
+        var table = new uint[256];
+        for (var n = 0; n < table.Length; n++)
+        {
+            table[n] = (uint)n;
+        }
+        return table;
     }
 
     [InlineArray(256)]

@@ -32,6 +32,39 @@ public sealed class Rc4Tests
         }
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(4)]
+    [InlineData(8)]
+    [InlineData(16)]
+    [InlineData(32)]
+    [InlineData(64)]
+    [InlineData(128)]
+    [InlineData(256)]
+    [InlineData(5)]
+    [InlineData(24)]
+    public void Matches_bouncy_castle_for_key_lengths_of_both_key_schedule_paths(int keyLength)
+    {
+        // Powers of two (MPPE's 8 and 16 among them) take the masked, four-steps-a-pass key schedule.
+        var random = new Random(keyLength);
+        for (var round = 0; round < 20; round++)
+        {
+            var key = new byte[keyLength];
+            random.NextBytes(key);
+            var oracle = new RC4Engine();
+            oracle.Init(true, new KeyParameter(key));
+            var ours = default(Rc4);
+            ours.Init(key);
+            var data = new byte[600];
+            random.NextBytes(data);
+            var expected = new byte[data.Length];
+            oracle.ProcessBytes(data, 0, data.Length, expected, 0);
+            ours.Transform(data);
+            Assert.Equal(expected, data);
+        }
+    }
+
     [Fact]
     public void Known_answer_key_Key_plaintext_Plaintext()
     {
