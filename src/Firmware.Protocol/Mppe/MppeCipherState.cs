@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Org.BouncyCastle.Crypto.Digests;
 
 namespace Firmware.Protocol.Mppe;
 
@@ -10,7 +11,7 @@ internal sealed class MppeCipherState
 {
     private readonly byte[] _startKey;
     private readonly byte[] _sessionKey;
-    private readonly MppeKeyChange _keyChange;
+    private readonly Sha1Digest _sha = new();
     private Rc4 _rc4;
     private readonly byte[] _savedKey;
     private Rc4 _savedRc4;
@@ -27,7 +28,6 @@ internal sealed class MppeCipherState
         _startKey = startKey[..KeyLength].ToArray();
         _sessionKey = new byte[KeyLength];
         _savedKey = new byte[KeyLength];
-        _keyChange = new MppeKeyChange(_startKey, strength);
         MppeKeyDerivation.GetInitialSessionKey(_startKey, strength, _sessionKey);
         _rc4.Init(_sessionKey);
     }
@@ -47,7 +47,8 @@ internal sealed class MppeCipherState
     }
 
     /// <summary>Changes the session key without restarting RC4 (several key changes in a row).</summary>
-    public void AdvanceKey() => _keyChange.Next(_sessionKey, _sessionKey);
+    public void AdvanceKey() =>
+        MppeKeyDerivation.GetNextSessionKey(_sha, _startKey, _sessionKey, Strength, _sessionKey);
 
     /// <summary>Restarts RC4 with the current session key.</summary>
     public void RestartCipher() => _rc4.Init(_sessionKey);
@@ -85,7 +86,6 @@ internal sealed class MppeCipherState
         CryptographicOperations.ZeroMemory(_startKey);
         CryptographicOperations.ZeroMemory(_sessionKey);
         CryptographicOperations.ZeroMemory(_savedKey);
-        _keyChange.Clear();
         _rc4.Clear();
         _savedRc4.Clear();
     }

@@ -11,7 +11,8 @@ public sealed record MppeStartKeys(byte[] Send, byte[] Receive);
 
 /// <summary>
 /// RFC 3079 key derivation and the RFC 3078 key change, named after RFC 3079's pseudo-code. SHA-1 comes
-/// from BouncyCastle (no OpenSSL dependency); the key change that runs per packet is <see cref="MppeKeyChange"/>.
+/// from BouncyCastle (no OpenSSL dependency); the functions that run per packet take spans and allocate
+/// nothing.
 /// </summary>
 public static class MppeKeyDerivation
 {
@@ -80,9 +81,14 @@ public static class MppeKeyDerivation
     /// </summary>
     public static void GetNewKeyFromSha(ReadOnlySpan<byte> startKey, ReadOnlySpan<byte> sessionKey, Span<byte> interimKey)
     {
+        GetNewKeyFromSha(new Sha1Digest(), startKey, sessionKey, interimKey);
+    }
+
+    internal static void GetNewKeyFromSha(Sha1Digest sha, ReadOnlySpan<byte> startKey, ReadOnlySpan<byte> sessionKey, Span<byte> interimKey)
+    {
         var length = interimKey.Length;
         Span<byte> pad = stackalloc byte[ShsPadLength];
-        var sha = new Sha1Digest();
+        sha.Reset();
         sha.BlockUpdate(startKey[..length]);
         pad.Clear();
         sha.BlockUpdate(pad);
@@ -130,14 +136,18 @@ public static class MppeKeyDerivation
 
     /// <summary>
     /// RFC 3078 section 7.3 key change: InterimKey = GetNewKeyFromSHA(StartKey, SessionKey); the new
-    /// session key is InterimKey RC4-encrypted under itself, then reduced to the strength. Written as the RFC
-    /// reads; the per-packet key change of a running link is <see cref="MppeKeyChange"/>, held to this one.
+    /// session key is InterimKey RC4-encrypted under itself, then reduced to the strength.
     /// </summary>
     public static void GetNextSessionKey(ReadOnlySpan<byte> startKey, ReadOnlySpan<byte> sessionKey, MppeKeyStrength strength, Span<byte> nextSessionKey)
     {
+        GetNextSessionKey(new Sha1Digest(), startKey, sessionKey, strength, nextSessionKey);
+    }
+
+    internal static void GetNextSessionKey(Sha1Digest sha, ReadOnlySpan<byte> startKey, ReadOnlySpan<byte> sessionKey, MppeKeyStrength strength, Span<byte> nextSessionKey)
+    {
         var length = strength.KeyLength();
         var next = nextSessionKey[..length];
-        GetNewKeyFromSha(startKey, sessionKey, next);
+        GetNewKeyFromSha(sha, startKey, sessionKey, next);
         var rc4 = default(Rc4);
         rc4.Init(next);
         rc4.Transform(next);
