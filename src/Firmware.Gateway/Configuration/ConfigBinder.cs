@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Text.RegularExpressions;
 
 namespace Firmware.Gateway.Configuration;
 
@@ -184,17 +183,8 @@ internal sealed partial class ConfigBinder
         return null;
     }
 
-    /// <summary>
-    /// Matches a table pattern against a whole value. The patterns are written for the JSON Schema, where '$'
-    /// is the end of the value; in .NET '$' also matches before a final newline ("pptps\n" would pass), so
-    /// every '$' is matched as \z. The patterns hold no literal '$'.
-    /// </summary>
-    internal static bool MatchesPattern(string value, string pattern)
-    {
-        ArgumentNullException.ThrowIfNull(value);
-        ArgumentNullException.ThrowIfNull(pattern);
-        return Regex.IsMatch(value, pattern.Replace("$", "\\z", StringComparison.Ordinal), RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
-    }
+    /// <summary>Matches a table pattern (see <see cref="ValuePattern"/>) against a whole value.</summary>
+    internal static bool MatchesPattern(string value, string pattern) => ValuePattern.Parse(pattern).IsMatch(value);
 
     private bool Bool(Scope parent, string name)
     {

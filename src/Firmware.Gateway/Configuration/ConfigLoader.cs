@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.RegularExpressions;
 using Firmware.Platform.Linux;
 
 namespace Firmware.Gateway.Configuration;
@@ -141,7 +140,7 @@ internal static class ConfigLoader
             config = ConfigBinder.Bind(root, networks, diagnostics);
         }
         catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException or OverflowException
-            or KeyNotFoundException or IndexOutOfRangeException or RegexMatchTimeoutException or NullReferenceException)
+            or KeyNotFoundException or IndexOutOfRangeException or NullReferenceException)
         {
             // Every check above is meant to turn a bad value into a diagnostic; a value that slips through still
             // rejects the file with a reason instead of crashing check-config or the running gateway.
