@@ -286,14 +286,17 @@ tcp_transfer_check() { # from to dest_ip port bytes
   local received_file="$artifacts/$case_name.transfer.sum"
   rm -f "$received_file"
   if [ "$to" = host ]; then
-    (timeout ${transfer_timeout:-120} socat -u "TCP-LISTEN:$port,reuseaddr,bind=$dest" - | sha256sum | cut -d' ' -f1 >"$received_file") &
+    # The sum and the byte count, so a transfer cut short by the timeout says so instead of only differing.
+    (timeout ${transfer_timeout:-120} socat -u "TCP-LISTEN:$port,reuseaddr,bind=$dest" - >"$received_file.bin"
+     echo "$(sha256sum <"$received_file.bin" | cut -d' ' -f1) $(stat -c %s "$received_file.bin")" >"$received_file"
+     rm -f "$received_file.bin") &
     receiver_pid=$!
     for i in $(seq 50); do ss -Hltn "sport = :$port" | grep -q . && break; sleep 0.1; done
   else
     prefix=$(guest_netns_prefix "$to")
     guest - <<GUEST || { echo "the guest receiver did not start"; return 1; }
-rm -f /tmp/pgw-rx.sum
-setsid $prefix sh -c 'timeout ${transfer_timeout:-120} socat -u TCP-LISTEN:$port,reuseaddr,bind=$dest - | sha256sum | cut -d" " -f1 >/tmp/pgw-rx.sum' </dev/null >/dev/null 2>&1 &
+rm -f /tmp/pgw-rx.sum /tmp/pgw-rx.bin
+setsid $prefix sh -c 'timeout ${transfer_timeout:-120} socat -u TCP-LISTEN:$port,reuseaddr,bind=$dest - >/tmp/pgw-rx.bin; echo "\$(sha256sum </tmp/pgw-rx.bin | cut -d" " -f1) \$(stat -c %s /tmp/pgw-rx.bin)" >/tmp/pgw-rx.sum; rm -f /tmp/pgw-rx.bin' </dev/null >/dev/null 2>&1 &
 for i in \$(seq 50); do $prefix ss -Hltn "sport = :$port" | grep -q . && exit 0; sleep 0.1; done
 exit 1
 GUEST
@@ -323,10 +326,16 @@ GUEST
     received=$(PGW_GUEST_TIMEOUT=$(( ${transfer_timeout:-120} + 30 )) guest "for i in \$(seq $(( ${transfer_timeout:-120} * 5 ))); do [ -s /tmp/pgw-rx.sum ] && break; sleep 0.2; done; cat /tmp/pgw-rx.sum")
   fi
   rm -f "$received_file"
+  local received_bytes=${received#* }
+  received=${received%% *}
   if [ -n "$sent" ] && [ "$sent" = "$received" ]; then
     echo "$bytes bytes $from -> $to ($dest:$port), sha256 $sent on both ends"
     return 0
   fi
-  echo "sha256 differs: sent ${sent:-?}, received ${received:-nothing}"
+  if [ -n "$received" ] && [ "$received_bytes" != "$bytes" ]; then
+    echo "received ${received_bytes} of $bytes bytes within ${transfer_timeout:-120} s (sha256 of what arrived: $received)"
+  else
+    echo "sha256 differs: sent ${sent:-?}, received ${received:-nothing} (${received_bytes:-0} bytes)"
+  fi
   return 1
 }
