@@ -61,7 +61,10 @@ internal sealed partial class GatewayService : IAsyncDisposable
         _paths = paths;
         StartedAt = time.GetUtcNow();
         _startedTimestamp = time.GetTimestamp();
+        _heapTrimmer = new HeapTrimmer(time, _logger);
     }
+
+    private readonly HeapTrimmer _heapTrimmer;
 
     public DateTimeOffset StartedAt { get; }
 
@@ -523,7 +526,7 @@ internal sealed partial class GatewayService : IAsyncDisposable
             StatusCode = leds?.StatusCode,
             Counters = Counters(),
             Sessions = sessions,
-            Process = ProcessStatus.Capture(),
+            Process = ProcessStatus.Capture(_heapTrimmer),
         };
     }
 
@@ -697,6 +700,7 @@ internal sealed partial class GatewayService : IAsyncDisposable
         LogStopping(_logger);
         _stopping = true;
         _serverRetry?.Dispose();
+        _heapTrimmer.Dispose();
         var clients = Clients.Select(c => c.Name).ToList();
         var stops = clients.Select(StopClientAsync).Append(StopServerAsync());
         // Sessions get 3 s to say goodbye, then RADIUS accounting up to 3 s to deliver their Stop records.

@@ -81,9 +81,19 @@ public sealed record ProcessStatus
     /// <summary>Resident set size in bytes (/proc/self/statm), 0 where it cannot be read.</summary>
     public long RssBytes { get; init; }
 
-    /// <summary>Reads the counters now.</summary>
-    public static ProcessStatus Capture() => new()
+    /// <summary>Full collections run to give the heap's slack back to the kernel once the gateway went quiet.</summary>
+    public long HeapTrims { get; init; }
+    /// <summary>Committed heap bytes those trims gave back, in all.</summary>
+    public long HeapTrimReleasedBytes { get; init; }
+    /// <summary>How long the last trim stopped the process, in milliseconds.</summary>
+    public double HeapTrimLastPauseMs { get; init; }
+
+    /// <summary>Reads the counters now (the trims' from <paramref name="trimmer"/>, when one runs).</summary>
+    internal static ProcessStatus Capture(Runtime.HeapTrimmer? trimmer = null) => new()
     {
+        HeapTrims = trimmer?.Trims ?? 0,
+        HeapTrimReleasedBytes = trimmer?.ReleasedBytes ?? 0,
+        HeapTrimLastPauseMs = trimmer?.LastPauseMilliseconds ?? 0,
         AllocatedBytes = GC.GetTotalAllocatedBytes(precise: false),
         GcCollections = new Dictionary<string, long>(StringComparer.Ordinal)
         {
