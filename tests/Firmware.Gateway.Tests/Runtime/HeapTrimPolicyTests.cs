@@ -28,13 +28,20 @@ public sealed class HeapTrimPolicyTests
         return trims;
     }
 
+    // A policy after its first sample: 8 MiB committed at start, which is not slack.
+    private static HeapTrimPolicy AtBaseline(out long allocated, out TimeSpan now)
+    {
+        var policy = new HeapTrimPolicy();
+        allocated = 0;
+        now = TimeSpan.Zero;
+        Assert.False(policy.ShouldTrim(allocated, 8 * MiB, now));
+        return policy;
+    }
+
     [Fact]
     public void A_grown_heap_is_trimmed_once_after_the_allocation_stops()
     {
-        var policy = new HeapTrimPolicy();
-        long allocated = 0;
-        var now = TimeSpan.Zero;
-        Assert.False(policy.ShouldTrim(allocated, 8 * MiB, now));
+        var policy = AtBaseline(out var allocated, out var now);
 
         // Sessions coming up: the heap grows while the gateway allocates; no trim in the middle of it.
         Assert.Empty(Run(policy, ref allocated, ref now, 10, perSample: 20 * MiB, committed: 30 * MiB, afterTrim: 18 * MiB));
@@ -45,30 +52,21 @@ public sealed class HeapTrimPolicyTests
     [Fact]
     public void A_heap_that_did_not_grow_is_left_alone()
     {
-        var policy = new HeapTrimPolicy();
-        long allocated = 0;
-        var now = TimeSpan.Zero;
-        Assert.False(policy.ShouldTrim(allocated, 8 * MiB, now));
+        var policy = AtBaseline(out var allocated, out var now);
         Assert.Empty(Run(policy, ref allocated, ref now, 100, perSample: 0, committed: 8 * MiB + (MiB / 2), afterTrim: 8 * MiB));
     }
 
     [Fact]
     public void A_gateway_that_keeps_allocating_is_not_paused()
     {
-        var policy = new HeapTrimPolicy();
-        long allocated = 0;
-        var now = TimeSpan.Zero;
-        Assert.False(policy.ShouldTrim(allocated, 8 * MiB, now));
+        var policy = AtBaseline(out var allocated, out var now);
         Assert.Empty(Run(policy, ref allocated, ref now, 100, perSample: HeapTrimPolicy.QuietAllocationBytes, committed: 40 * MiB, afterTrim: 8 * MiB));
     }
 
     [Fact]
     public void Trims_are_at_least_the_minimum_interval_apart()
     {
-        var policy = new HeapTrimPolicy();
-        long allocated = 0;
-        var now = TimeSpan.Zero;
-        Assert.False(policy.ShouldTrim(allocated, 8 * MiB, now));
+        var policy = AtBaseline(out var allocated, out var now);
 
         // A heap that keeps growing (live data, sessions arriving slowly) is not collected every few seconds.
         var trims = Run(policy, ref allocated, ref now, 60, perSample: 0, committed: 20 * MiB, afterTrim: 8 * MiB, growth: 3 * MiB);
