@@ -16,8 +16,8 @@ namespace Firmware.Gateway.Runtime;
 internal sealed class HeapTrimPolicy
 {
     /// <summary>Allocation below this per sample (2 s) counts as quiet: an idle server with 100 sessions allocates
-    /// about half of it. One `status --json` at 100 sessions allocates another 0.5 MB, so a poll every second
-    /// keeps such a server from ever trimming.</summary>
+    /// about half of it. One `status --json` at 100 sessions allocates another 0.3 MB, so a poll every second
+    /// keeps such a server from trimming.</summary>
     public const long QuietAllocationBytes = 1 << 20;
 
     /// <summary>Committed growth since the last trim that makes one worth its pause.</summary>
