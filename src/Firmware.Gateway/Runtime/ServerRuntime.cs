@@ -606,7 +606,9 @@ internal sealed partial class ServerRuntime : ITunnelSessionHost, IControlChanne
             {
                 StatusType = type,
                 EventTimestamp = now,
-                SessionSeconds = (uint)_context.Time.GetElapsedTime(since, now).TotalSeconds,
+                // Rounded, not truncated: .NET's timers run on a coarse clock and may fire a few ms early, so an
+                // Interim-Update due after 1 s said 0 s (a CI run of RadiusAccountingTests, 2026-12-04).
+                SessionSeconds = (uint)Math.Round(_context.Time.GetElapsedTime(since, now).TotalSeconds, MidpointRounding.AwayFromZero),
                 InputOctets = (ulong)session.BytesReceived,
                 OutputOctets = (ulong)session.BytesSent,
                 InputPackets = (ulong)session.PacketsReceived,
