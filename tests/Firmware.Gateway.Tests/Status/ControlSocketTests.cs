@@ -7,6 +7,15 @@ namespace Firmware.Gateway.Tests.Status;
 
 public sealed class ControlSocketTests
 {
+    // Every exchange has a deadline: a server that stops answering fails the test instead of hanging it.
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+
+    private static async Task<ControlReply> AskStatusAsync(string path)
+    {
+        using var deadline = new CancellationTokenSource(Deadline);
+        return await ControlSocketClient.SendAsync(path, "status", deadline.Token);
+    }
+
     private static ControlReply StatusWithSessions(int count) => new()
     {
         Ok = true,
@@ -34,7 +43,7 @@ public sealed class ControlSocketTests
         await using var server = new ControlSocketServer(path, (_, _) => Task.FromResult(reply));
         server.Start();
 
-        var received = await ControlSocketClient.SendAsync(path, "status", CancellationToken.None);
+        var received = await AskStatusAsync(path);
 
         Assert.True(received.Ok);
         Assert.Equal(10_000, received.Status!.Sessions.Count);
@@ -52,15 +61,16 @@ public sealed class ControlSocketTests
         server.Start();
 
         // Asks, then closes at once: the server's write of a reply much larger than the socket buffer fails.
+        using var deadline = new CancellationTokenSource(Deadline);
         for (var n = 0; n < 3; n++)
         {
             using var leaving = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            await leaving.ConnectAsync(new UnixDomainSocketEndPoint(path));
-            await leaving.SendAsync(Encoding.UTF8.GetBytes("status\n"), SocketFlags.None);
+            await leaving.ConnectAsync(new UnixDomainSocketEndPoint(path), deadline.Token);
+            await leaving.SendAsync(Encoding.UTF8.GetBytes("status\n"), SocketFlags.None, deadline.Token);
             leaving.Close();
         }
 
-        var received = await ControlSocketClient.SendAsync(path, "status", CancellationToken.None);
+        var received = await AskStatusAsync(path);
         Assert.Equal(10_000, received.Status!.Sessions.Count);
     }
 }
